@@ -1,0 +1,13 @@
+"""chaosbench: a benchmark harness for forecasting chaotic dynamical systems.
+
+    >>> import chaosbench
+    >>> chaosbench.systems()[:3]
+    ['Aizawa', 'AnishchenkoAstakhov', 'Arneodo']
+    >>> x = chaosbench.system("Lorenz").trajectory(1000, pts_per_period=100, seed=0)
+"""
+
+from chaosbench.catalogue import system, systems
+from chaosbench.dynamics import IntegrationError, System
+
+__all__ = ["system", "systems", "System", "IntegrationError", "__version__"]
+__version__ = "0.1.0"

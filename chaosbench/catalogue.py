@@ -1,0 +1,104 @@
+"""The catalogue: one YAML file per system under ``systems/``, loaded and validated on demand.
+
+    >>> import chaosbench
+    >>> len(chaosbench.systems())
+    135
+    >>> lorenz = chaosbench.system("Lorenz")
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chaosbench.paths import data_dir
+
+__all__ = ["systems", "system", "load_spec", "SpecError", "suggest"]
+
+_REQUIRED = ("name", "description", "citation", "variables", "parameters", "equations",
+             "initial_conditions", "dt", "period", "flags", "invariants", "statistics")
+
+
+class SpecError(ValueError):
+    """A system file is malformed."""
+
+
+def suggest(name: str, valid: list[str] | tuple[str, ...], what: str) -> str:
+    """An error message for an unknown ``name``: the closest valid names, then all of them."""
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
+    if not close:
+        lowered = {v.lower(): v for v in valid}
+        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
+    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
+    return f"unknown {what} {name!r}.{hint} Valid {what}s ({len(valid)}): {shown}"
+
+
+def _directory() -> Path:
+    return data_dir("systems")
+
+
+@lru_cache(maxsize=1)
+def systems() -> list[str]:
+    """Sorted names of every system in the catalogue."""
+    return sorted(p.stem for p in _directory().glob("*.yaml"))
+
+
+@lru_cache(maxsize=None)
+def load_spec(name: str) -> dict[str, Any]:
+    """The parsed, checked contents of ``systems/<name>.yaml`` (shared: do not mutate)."""
+    if name not in systems():
+        raise KeyError(suggest(name, systems(), "system"))
+    path = _directory() / f"{name}.yaml"
+    with open(path, encoding="utf-8") as f:
+        spec = yaml.safe_load(f)
+    _validate(spec, path)
+    return spec
+
+
+def _validate(spec: Any, path: Path) -> None:
+    where = path.name
+    if not isinstance(spec, dict):
+        raise SpecError(f"{where}: expected a mapping at the top level")
+    missing = [k for k in _REQUIRED if k not in spec]
+    if missing:
+        raise SpecError(f"{where}: missing required entries {missing}")
+    if spec["name"] != path.stem:
+        raise SpecError(f"{where}: name {spec['name']!r} differs from the file name")
+    if spec["parameters"] is None:
+        spec["parameters"] = {}
+    flags = spec["flags"]
+    for flag in ("nonautonomous", "hamiltonian", "delay"):
+        if not isinstance(flags.get(flag), bool):
+            raise SpecError(f"{where}: flags.{flag} must be true or false")
+    n_state = len(spec["variables"])
+    if flags["delay"]:
+        delay = spec.get("delay")
+        if not delay or delay.get("tau") not in spec["parameters"] or not delay.get("lagged"):
+            raise SpecError(f"{where}: a delay system needs 'delay: {{tau: <parameter>, "
+                            "lagged: {<name>: <variable>}}'")
+        if n_state != 1 or len(delay["lagged"]) != 1:
+            raise SpecError(f"{where}: delay systems must be scalar with one lagged value")
+        dim = len(spec["initial_conditions"])  # the delay embedding
+    else:
+        dim = len(spec.get("postprocessing") or spec["variables"])
+        if len(spec["initial_conditions"]) != n_state:
+            raise SpecError(f"{where}: {len(spec['initial_conditions'])} initial conditions for "
+                            f"{n_state} variables")
+    for key in ("mean", "std"):
+        if len(spec["statistics"][key]) != dim:
+            raise SpecError(f"{where}: statistics.{key} must have {dim} entries")
+    for key in ("dt", "period"):
+        if not float(spec[key]) > 0:
+            raise SpecError(f"{where}: {key} must be positive")
+
+
+def system(name: str):
+    """The :class:`~chaosbench.dynamics.System` called ``name`` (case-sensitive; see ``systems()``)."""
+    from chaosbench.dynamics import System
+
+    return System.from_spec(load_spec(name))

@@ -1,0 +1,375 @@
+"""A chaotic system: its metadata, compiled vector field and Jacobian, and trajectories.
+
+    >>> import chaosbench
+    >>> lorenz = chaosbench.system("Lorenz")
+    >>> x = lorenz.trajectory(1000, pts_per_period=100)          # (1000, 3), default IC
+    >>> xs = lorenz.trajectory(500, n_ic=16, seed=0)             # (16, 500, 3), ICs on the attractor
+    >>> lorenz.rhs([1.0, 2.0, 3.0]), lorenz.jacobian([1.0, 2.0, 3.0]).shape
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from chaosbench import integrate
+from chaosbench.compile import Program, compile_program, jacobian_expressions
+from chaosbench.equations import Equations, flatten_parameters, parse_equations
+from chaosbench.vm import run
+
+__all__ = ["System", "IntegrationError"]
+
+# Seeded initial conditions are drawn from a reference trajectory: after a transient of
+# _SETTLE_PERIODS, _SAMPLE_PERIODS periods at _SAMPLE_PPP points per period.
+_SETTLE_PERIODS, _SAMPLE_PERIODS, _SAMPLE_PPP = 20, 200, 20
+
+
+class IntegrationError(RuntimeError):
+    """A trajectory left the attractor (blew up) or the integrator could not continue."""
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    equations: Equations
+    rhs: Program
+    outputs: Program | None
+
+
+@lru_cache(maxsize=None)
+def _compile(name: str, spec_id: int) -> _Compiled:
+    from chaosbench.catalogue import load_spec
+
+    spec = load_spec(name)
+    eq = parse_equations(spec)
+    out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
+    return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
+
+
+class System:
+    """One system of the catalogue. Build it with :func:`chaosbench.system`.
+
+    Attributes:
+        name, description, citation: from the system file.
+        variables: names of the integrated state variables.
+        dim: dimension of a trajectory row (the observed coordinates: after postprocessing, or
+            the delay embedding for delay systems).
+        state_dim: dimension of the integrated state (``len(variables)``).
+        parameters: parameter values (a copy; change them with :meth:`with_parameters`).
+        initial_conditions: default initial condition, shape ``(dim,)``.
+        dt: the integration step of the reference catalogue; ``period``: the dominant period.
+        max_lyapunov, lyapunov_spectrum: from the invariants block of the system file.
+        nonautonomous, hamiltonian, delay: flags.
+    """
+
+    def __init__(self, spec: Mapping[str, Any], parameters: Mapping[str, Any] | None = None):
+        self._spec = spec
+        self.name: str = spec["name"]
+        self.description: str = spec["description"].strip()
+        self.citation: str = spec["citation"]
+        self.variables: tuple[str, ...] = tuple(spec["variables"])
+        self.parameters: dict[str, Any] = dict(spec["parameters"]) | dict(parameters or {})
+        self.initial_conditions = np.array(spec["initial_conditions"], dtype=float)
+        self.dim: int = len(self.initial_conditions) if spec["flags"]["delay"] else \
+            len(spec.get("postprocessing") or self.variables)
+        self.state_dim: int = len(self.variables)
+        self.dt = float(spec["dt"])
+        self.period = float(spec["period"])
+        self.nonautonomous: bool = spec["flags"]["nonautonomous"]
+        self.hamiltonian: bool = spec["flags"]["hamiltonian"]
+        self.delay: bool = spec["flags"]["delay"]
+        self.unbounded_indices: tuple[int, ...] = tuple(spec.get("unbounded_indices") or ())
+        self.invariants: dict[str, Any] = dict(spec["invariants"])
+        self.max_lyapunov = float(self.invariants["max_lyapunov"])
+        spectrum = self.invariants.get("lyapunov_spectrum")
+        self.lyapunov_spectrum = None if spectrum is None else np.array(spectrum, dtype=float)
+        self.mean = np.array(spec["statistics"]["mean"], dtype=float)
+        self.std = np.array(spec["statistics"]["std"], dtype=float)
+        if self.delay:
+            self.tau = float(self.parameters[spec["delay"]["tau"]])
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any]) -> "System":
+        return cls(spec)
+
+    def __repr__(self) -> str:
+        return f"System({self.name!r}, dim={self.dim})"
+
+    # ------------------------------------------------------------------ parameters
+    def with_parameters(self, **overrides: Any) -> "System":
+        """A copy of this system with some parameters changed; unknown names raise."""
+        unknown = [k for k in overrides if k not in self.parameters]
+        if unknown:
+            raise KeyError(f"{self.name} has no parameter(s) {unknown}; valid parameters: "
+                           f"{sorted(self.parameters)}")
+        for key, value in overrides.items():
+            if np.shape(value) != np.shape(self.parameters[key]):
+                raise ValueError(f"{self.name}: parameter {key!r} has shape "
+                                 f"{np.shape(self.parameters[key])}, got {np.shape(value)}")
+        return type(self)(self._spec, self.parameters | overrides)
+
+    # ------------------------------------------------------------------ compiled field
+    @cached_property
+    def _compiled(self) -> _Compiled:
+        return _compile(self.name, id(self._spec))
+
+    @cached_property
+    def _parameter_values(self) -> np.ndarray:
+        flat = flatten_parameters(self.parameters)
+        return np.array([flat[str(p)] for p in self._compiled.equations.parameters], dtype=float)
+
+    def _registers(self, program: Program, lanes: int) -> np.ndarray:
+        R = program.registers(lanes)
+        p0 = program.n_inputs - len(self._parameter_values)
+        R[p0:program.n_inputs] = self._parameter_values[:, None]
+        return R
+
+    def _evaluate(self, program: Program, inputs: np.ndarray) -> np.ndarray:
+        """Run ``program`` on input rows (lanes, n_inputs - n_params); returns (lanes, n_out)."""
+        lanes = inputs.shape[0]
+        R = self._registers(program, lanes)
+        R[:inputs.shape[1]] = inputs.T
+        run(program.code, R, lanes)
+        return R[program.outputs].T.copy()
+
+    def _field_inputs(self, x: Any, t: float) -> tuple[np.ndarray, bool]:
+        x = np.asarray(x, dtype=float)
+        width = self.dim if self.delay else self.state_dim
+        if x.ndim not in (1, 2) or x.shape[-1] != width:
+            raise ValueError(f"{self.name}: expected a state of shape ({width},) or (B, {width}), "
+                             f"got {x.shape}")
+        batch = x.ndim == 2
+        x = np.atleast_2d(x)
+        if self.delay:  # current value and the value one delay earlier (the last coordinate)
+            x = x[:, [0, -1]]
+        return np.column_stack([x, np.full(len(x), float(t))]), batch
+
+    def rhs(self, x: Any, t: float = 0.0) -> np.ndarray:
+        """The vector field at state ``x`` (shape ``(state_dim,)`` or ``(B, state_dim)``).
+
+        For delay systems ``x`` is a delay-embedding row (``dim`` values, the first the current
+        value, the last the value one delay ``tau`` earlier) and the result is ``dx/dt``, shape
+        ``(1,)`` or ``(B, 1)``.
+        """
+        inputs, batch = self._field_inputs(x, t)
+        out = self._evaluate(self._compiled.rhs, inputs)
+        return out if batch else out[0]
+
+    @cached_property
+    def _jacobian_program(self) -> Program:
+        eq = self._compiled.equations
+        return compile_program(jacobian_expressions(eq.rhs, eq.variables + eq.lagged), eq.inputs)
+
+    def jacobian(self, x: Any, t: float = 0.0) -> np.ndarray:
+        """Exact Jacobian of :meth:`rhs` by symbolic differentiation: ``(state_dim, state_dim)``
+        or ``(B, state_dim, state_dim)``. For delay systems the columns are the derivatives with
+        respect to the current and the delayed value, shape ``(1, 2)``."""
+        inputs, batch = self._field_inputs(x, t)
+        out = self._evaluate(self._jacobian_program, inputs)
+        out = out.reshape(len(out), self.state_dim, -1)
+        return out if batch else out[0]
+
+    # ------------------------------------------------------------------ trajectories
+    def trajectory(self, n: int, *, pts_per_period: float | None = 100, ic: Any = None,
+                   n_ic: int | None = None, seed: int | None = None,
+                   params: Mapping[str, Any] | None = None, transient: int = 0,
+                   noise: float = 0.0, dynamical_noise: float = 0.0, standardize: bool = False,
+                   postprocess: bool = True, return_times: bool = False,
+                   rtol: float = 1e-9, atol: float = 1e-9):
+        """Integrate the system and sample ``n`` points.
+
+        Args:
+            n: number of samples.
+            pts_per_period: samples per dominant period (spacing ``period / pts_per_period``), so
+                granularity is comparable across systems; ``None`` samples at ``dt``.
+            ic: initial condition(s), ``(dim,)`` or ``(B, dim)`` (for postprocessed systems the
+                raw state, as returned with ``postprocess=False``).
+            n_ic: number of initial conditions drawn on the attractor from ``seed``.
+            seed: seeds every random draw of this call (initial conditions when ``ic`` is not
+                given, noise); a local generator, global random state is never touched.
+            params: parameter overrides for this call.
+            transient: samples to integrate and drop before the ``n`` returned.
+            noise: observation noise, Gaussian with standard deviation ``noise`` times each
+                coordinate's attractor standard deviation (``System.std``).
+            dynamical_noise: additive stochastic forcing ``sigma_i dW`` with
+                ``sigma_i = dynamical_noise * std_i / sqrt(period)`` (so one period of forcing
+                alone spreads a coordinate by ``dynamical_noise`` times its std); integrated by
+                stochastic Heun at a step no larger than ``dt``. Not for delay systems.
+            standardize: return ``(x - System.mean) / System.std`` (the catalogue's statistics,
+                the same for every call).
+            postprocess: apply the system's observation map (e.g. a phase as its cosine).
+            return_times: also return the sample times.
+            rtol, atol: tolerances of the adaptive integrator (DOP853).
+
+        Returns:
+            ``(n, dim)``, or ``(B, n, dim)`` when ``ic`` is 2-D or ``n_ic`` is given; with
+            ``return_times`` a tuple ``(times, trajectory)``.
+        """
+        system = self.with_parameters(**params) if params else self
+        return system._trajectory(n, pts_per_period, ic, n_ic, seed, transient, noise,
+                                  dynamical_noise, standardize, postprocess, return_times,
+                                  rtol, atol)
+
+    def _trajectory(self, n, pts_per_period, ic, n_ic, seed, transient, noise, dynamical_noise,
+                    standardize, postprocess, return_times, rtol, atol):
+        _check_int(n, "n", self.name, minimum=1)
+        _check_int(transient, "transient", self.name, minimum=0)
+        for value, what in ((noise, "noise"), (dynamical_noise, "dynamical_noise")):
+            if not (isinstance(value, (int, float)) and value >= 0 and math.isfinite(value)):
+                raise ValueError(f"{self.name}: {what} must be a finite number >= 0, got {value!r}")
+        if pts_per_period is None:
+            spacing = self.dt
+        elif isinstance(pts_per_period, (int, float)) and pts_per_period > 0:
+            spacing = self.period / pts_per_period
+        else:
+            raise ValueError(f"{self.name}: pts_per_period must be a positive number or None "
+                             f"(sample at dt), got {pts_per_period!r}")
+        if dynamical_noise > 0 and self.delay:
+            raise ValueError(f"{self.name}: dynamical_noise is not supported for delay systems")
+        rng = np.random.default_rng(seed) if seed is not None else None
+        y0, batched = self._initial_conditions(ic, n_ic, seed, rng)
+        times = (transient + np.arange(n)) * spacing
+
+        if self.delay:
+            X = self._integrate_delay(y0, times)
+        elif dynamical_noise > 0:
+            if rng is None:
+                raise ValueError(f"{self.name}: dynamical_noise needs an explicit seed=")
+            X = self._integrate_sde(y0, times, spacing, dynamical_noise, rng)
+        else:
+            X = self._integrate_ode(y0, times, rtol, atol)
+        if postprocess:
+            X = self._postprocess(X)
+        if noise > 0:
+            if rng is None:
+                raise ValueError(f"{self.name}: observation noise needs an explicit seed=")
+            X = X + noise * self.std * rng.standard_normal(X.shape)
+        if standardize:
+            X = (X - self.mean) / self.std
+        X = X if batched else X[0]
+        return (times, X) if return_times else X
+
+    def _initial_conditions(self, ic, n_ic, seed, rng) -> tuple[np.ndarray, bool]:
+        """Initial states as (B, width) plus whether the caller asked for a batch."""
+        if n_ic is not None:
+            _check_int(n_ic, "n_ic", self.name, minimum=1)
+        if ic is not None:
+            if n_ic is not None:
+                raise ValueError(f"{self.name}: give either ic or n_ic, not both")
+            y0 = np.asarray(ic, dtype=float)
+            width = self.dim if self.delay else self.state_dim
+            if y0.ndim not in (1, 2) or y0.shape[-1] != width:
+                raise ValueError(f"{self.name}: initial condition must have shape ({width},) or "
+                                 f"(B, {width}), got {y0.shape}")
+            if not np.all(np.isfinite(y0)):
+                raise ValueError(f"{self.name}: initial condition has non-finite values")
+            return np.atleast_2d(y0), y0.ndim == 2
+        if seed is None:
+            if n_ic is not None and n_ic > 1:
+                raise ValueError(f"{self.name}: n_ic={n_ic} draws initial conditions at random; "
+                                 "pass seed= to make the draw reproducible")
+            return self.initial_conditions[None, :], n_ic is not None
+        pool = self._attractor_pool()
+        index = rng.choice(len(pool), size=n_ic or 1, replace=False)
+        return pool[index], n_ic is not None
+
+    def _attractor_pool(self) -> np.ndarray:
+        """States on the attractor, from the default initial condition after a transient."""
+        return _attractor_pool(self)
+
+    # -- integrators -------------------------------------------------------------------
+    def _bound(self) -> float:
+        return 1e10 * (1.0 + float(np.max(np.abs(self.mean) + self.std)))
+
+    def _fail(self, status: int, t_reached: float, t_end: float) -> None:
+        raise IntegrationError(
+            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
+            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
+            "parameters and initial condition, an initial condition on the attractor (seed=), "
+            "or a shorter trajectory.")
+
+    def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
+        program = self._compiled.rhs
+        lanes = len(y0)
+        R = self._registers(program, lanes)
+        max_steps = 1_000_000 + 2_000 * len(times)
+        Y, status, t_reached, _ = integrate.solve_ode(
+            program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, times,
+            float(rtol), float(atol), self._bound(), max_steps, *integrate.ode_tableau())
+        if status != integrate.OK:
+            self._fail(status, t_reached, times[-1])
+        return np.transpose(Y, (2, 0, 1))  # (B, n, d)
+
+    def _integrate_sde(self, y0, times, spacing, level, rng):
+        program = self._compiled.rhs
+        substeps = max(1, math.ceil(spacing / self.dt))
+        h = spacing / substeps
+        # Start at t = 0 and record from the first requested sample on.
+        first = int(round(times[0] / spacing))
+        n_samples = first + len(times)
+        sigma = level * self.std[: self.state_dim] / math.sqrt(self.period)
+        dW = rng.standard_normal(((n_samples - 1) * substeps, self.state_dim, len(y0))) * math.sqrt(h)
+        R = self._registers(program, len(y0))
+        Y, status, t_reached = integrate.solve_sde(
+            program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, h, substeps,
+            n_samples, sigma, dW, self._bound())
+        if status != integrate.OK:
+            self._fail(status, t_reached, times[-1])
+        return np.transpose(Y[first:], (2, 0, 1))
+
+    def _integrate_delay(self, y0: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Delay embedding rows ``x(t - k tau / (dim - 1))``, k = 0..dim-1, at ``times``; the
+        initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history."""
+        program = self._compiled.rhs
+        tau = self.tau
+        m = max(1, math.ceil(tau / min(self.dt, times[1] - times[0] if len(times) > 1 else tau)))
+        h = tau / m
+        n_steps = max(1, math.ceil(times[-1] / h) + 1)
+        hist = np.ascontiguousarray(y0.T)  # (E, B)
+        R = self._registers(program, len(y0))
+        X, Fx, status, t_reached = integrate.solve_dde(
+            program.code, R, program.outputs, hist, tau, h, n_steps, self._bound())
+        if status != integrate.OK:
+            self._fail(status, t_reached, times[-1])
+        lags = np.linspace(0.0, tau, self.dim)
+        query = (times[:, None] - lags[None, :]).ravel()
+        values = integrate.dde_sample(X, Fx, hist, tau, h, query)  # (n * E, B)
+        return values.reshape(len(times), self.dim, len(y0)).transpose(2, 0, 1)
+
+    def _postprocess(self, X: np.ndarray) -> np.ndarray:
+        program = self._compiled.outputs
+        if program is None or self.delay:
+            return X
+        B, n, d = X.shape
+        flat = X.reshape(B * n, d)
+        inputs = np.column_stack([flat, np.zeros(len(flat))])
+        return self._evaluate(program, inputs).reshape(B, n, -1)
+
+
+@lru_cache(maxsize=256)
+def _attractor_pool_cached(name: str, parameters: tuple) -> np.ndarray:
+    from chaosbench.catalogue import system
+
+    sys = system(name).with_parameters(**dict(parameters)) if parameters else system(name)
+    n = _SAMPLE_PERIODS * _SAMPLE_PPP
+    pool = sys.trajectory(n, pts_per_period=_SAMPLE_PPP, transient=_SETTLE_PERIODS * _SAMPLE_PPP,
+                          postprocess=False)
+    pool.setflags(write=False)
+    return pool
+
+
+def _attractor_pool(sys: System) -> np.ndarray:
+    key = tuple(sorted((k, _freeze(v)) for k, v in sys.parameters.items()))
+    return _attractor_pool_cached(sys.name, key)
+
+
+def _freeze(v: Any) -> Any:
+    return tuple(_freeze(u) for u in v) if isinstance(v, (list, tuple, np.ndarray)) else v
+
+
+def _check_int(value: Any, what: str, name: str, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}: {what} must be an integer >= {minimum}, got {value!r}")
