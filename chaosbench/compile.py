@@ -150,9 +150,10 @@ class _Builder:
                 return self.emit("recip", self.lower(base ** (-expo)))
             return self.emit("pow", self.lower(base), self.lower(expo))
         if isinstance(e, sp.Heaviside):
-            if len(e.args) > 1 and e.args[1] != 0:
-                raise CompileError("only heaviside(x) with value 0 at x = 0 is supported")
-            return self.emit("heaviside", self.lower(e.args[0]))
+            x, at_zero = e.args[0], (e.args[1] if len(e.args) > 1 else sp.S.Half)
+            if at_zero == 0:
+                return self.emit("heaviside", self.lower(x))
+            return self.lower(sp.Piecewise((1, x > 0), (at_zero, sp.Eq(x, 0)), (0, True)))
         if isinstance(e, sp.DiracDelta):  # derivative of a step: zero almost everywhere
             return self.const(0.0)
         if e.func in _UNARY:
