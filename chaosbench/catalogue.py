@@ -72,9 +72,12 @@ def _validate(spec: Any, path: Path) -> None:
     if spec["parameters"] is None:
         spec["parameters"] = {}
     flags = spec["flags"]
-    for flag in ("nonautonomous", "hamiltonian", "delay"):
+    flags.setdefault("chaotic", True)
+    for flag in ("nonautonomous", "hamiltonian", "delay", "chaotic"):
         if not isinstance(flags.get(flag), bool):
             raise SpecError(f"{where}: flags.{flag} must be true or false")
+    if not flags["chaotic"] and not spec.get("caveats"):
+        raise SpecError(f"{where}: a system flagged chaotic: false must say why under 'caveats'")
     n_state = len(spec["variables"])
     if flags["delay"]:
         delay = spec.get("delay")
@@ -102,3 +105,45 @@ def system(name: str):
     from chaosbench.dynamics import System
 
     return System.from_spec(load_spec(name))
+
+
+def _flow(value: Any) -> str:
+    """A YAML flow-style rendering of numbers and nested lists (17 significant digits)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        v = value.item() if hasattr(value, "item") else value
+        return repr(int(v)) if isinstance(v, int) else repr(float(v))
+    return yaml.safe_dump(value, default_style='"', width=10_000).strip()
+
+
+def write_block(name: str, key: str, values: dict[str, Any]) -> Path:
+    """Replace the top-level block ``key:`` of ``systems/<name>.yaml`` with ``values`` (one
+    ``  sub: value`` line each), leaving the rest of the file as it is. The file is replaced
+    atomically, so a killed run never leaves it half-written."""
+    import os
+    import tempfile
+
+    path = _directory() / f"{name}.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    block = [f"{key}:"] + [f"  {k}: {_flow(v)}" for k, v in values.items()]
+    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        lines += block
+    else:
+        end = start + 1
+        while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+            end += 1
+        lines[start:end] = block
+    text = "\n".join(lines) + "\n"
+    yaml.safe_load(text)  # never write a file that does not parse
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+    load_spec.cache_clear()
+    return path

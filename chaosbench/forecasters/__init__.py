@@ -1,0 +1,76 @@
+"""Forecasters of the benchmark and their registry.
+
+Every forecaster has one configuration file, ``conf/forecaster/<name>.yaml``, in the hydra style:
+a ``_target_`` key naming the class and every hyperparameter with its default::
+
+    _target_: chaosbench.forecasters.reservoir.ESN
+    units: 500
+    ...
+
+``names()`` lists the configurations; ``make(name, **overrides)`` builds one (``seed`` is passed
+the same way). The model modules (torch, darts, ...) are imported only when a model is made.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from pathlib import Path
+from typing import Any
+
+from .base import Forecaster, NotFittedError
+
+__all__ = ["Forecaster", "NotFittedError", "conf_dir", "load_config", "make", "names"]
+
+
+def conf_dir() -> Path:
+    """The ``conf/`` directory: the repository's, else the one shipped inside the package."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "conf", here.parents[1] / "conf"):
+        if (candidate / "forecaster").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"no conf/forecaster directory found at {here.parents[2] / 'conf'} "
+        f"or {here.parents[1] / 'conf'}"
+    )
+
+
+def names() -> list[str]:
+    """Names of the configured forecasters, sorted."""
+    return sorted(p.stem for p in (conf_dir() / "forecaster").glob("*.yaml"))
+
+
+def load_config(name: str) -> dict[str, Any]:
+    """The configuration of forecaster ``name`` as a plain dict (``_target_`` included)."""
+    from omegaconf import OmegaConf  # hydra's config loader: parses 1e-6 as a float
+
+    valid = names()
+    if name not in valid:
+        close = difflib.get_close_matches(str(name), valid, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"unknown forecaster {name!r}.{hint} Valid names: {', '.join(valid)}")
+    path = conf_dir() / "forecaster" / f"{name}.yaml"
+    cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    if not isinstance(cfg, dict) or "_target_" not in cfg:
+        raise ValueError(f"{path}: expected a mapping with a _target_ key")
+    return cfg
+
+
+def _resolve(target: str) -> type[Forecaster]:
+    module_name, _, attr = target.rpartition(".")
+    cls = getattr(importlib.import_module(module_name), attr)
+    if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
+        raise TypeError(f"{target} is not a Forecaster subclass")
+    return cls
+
+
+def make(name: str, **overrides: Any) -> Forecaster:
+    """Build forecaster ``name`` from its YAML defaults, updated with ``overrides``.
+
+    ``make("esn", seed=3, units=200)``. Unknown names and hyperparameters raise ValueError listing
+    the valid ones.
+    """
+    cfg = load_config(name)
+    cls = _resolve(cfg.pop("_target_"))
+    cfg.update(overrides)
+    return cls(**cfg)
