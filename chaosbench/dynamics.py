@@ -305,8 +305,7 @@ class System:
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
         program = self._compiled.rhs
-        lanes = len(y0)
-        R = self._registers(program, lanes)
+        R = self._registers(program, len(y0))
         max_steps = 1_000_000 + 2_000 * len(times)
         Y, status, t_reached, _ = integrate.solve_ode(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, times,

@@ -42,12 +42,12 @@ _D = np.ascontiguousarray(_dop.D, dtype=float)     # (4, 16)
 
 @numba.njit(cache=True, nogil=True)
 def _field(code, R, out, n_state, t_reg, y, t, K, s, lanes):
-    """K[s] = f(y, t) for every lane; y and K[s] are (n_state, lanes)."""
+    """K[s] = f(y, t) for the first ``lanes`` lanes; y and K[s] are (n_state, lanes), t (lanes,)."""
     for i in range(n_state):
         for j in range(lanes):
             R[i, j] = y[i, j]
     for j in range(lanes):
-        R[t_reg, j] = t
+        R[t_reg, j] = t[j]
     run(code, R, lanes)
     for i in range(n_state):
         r = out[i]
@@ -56,25 +56,24 @@ def _field(code, R, out, n_state, t_reg, y, t, K, s, lanes):
 
 
 @numba.njit(cache=True, nogil=True)
-def _combine(dst, y, K, a, s, h):
-    """dst = y + h * sum_{q < s} a[q] K[q], skipping the tableau's zeros."""
-    n, lanes = y.shape
+def _combine(dst, y, K, a, s, h, lanes):
+    """dst = y + h * sum_{q < s} a[q] K[q] per lane (h per lane), skipping the tableau's zeros."""
+    n = y.shape[0]
     for i in range(n):
         for j in range(lanes):
             dst[i, j] = y[i, j]
     for q in range(s):
-        c = h * a[q]
+        c = a[q]
         if c != 0.0:
             for i in range(n):
                 for j in range(lanes):
-                    dst[i, j] += c * K[q, i, j]
+                    dst[i, j] += c * h[j] * K[q, i, j]
 
 
 @numba.njit(cache=True, nogil=True)
-def _error_norm(K, h, y, y_new, rtol, atol, E3, E5):
-    """DOP853 error estimate, max over lanes of each lane's scaled RMS-type norm."""
-    n, lanes = y.shape
-    worst = 0.0
+def _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, lanes):
+    """DOP853's error estimate for each lane (Hairer et al. 1993, Sec. II.10)."""
+    n = y.shape[0]
     for j in range(lanes):
         e5 = 0.0
         e3 = 0.0
@@ -88,42 +87,15 @@ def _error_norm(K, h, y, y_new, rtol, atol, E3, E5):
             e5 += (a5 / scale) ** 2
             e3 += (a3 / scale) ** 2
         if e5 == 0.0 and e3 == 0.0:
-            continue
-        norm = abs(h) * e5 / np.sqrt((e5 + 0.01 * e3) * n)
-        if not norm <= worst:  # also propagates NaN
-            worst = norm
-    return worst
+            err[j] = 0.0
+        else:
+            err[j] = abs(h[j]) * e5 / np.sqrt((e5 + 0.01 * e3) * n)
 
 
 @numba.njit(cache=True, nogil=True)
-def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C, E3, E5, D):
-    """Integrate from (t0, y0) and return the state at each of ``times`` (ascending, >= t0).
-
-    Args: code/R/out: the compiled field (registers laid out state, time, parameters, ...);
-    y0: (n_state, lanes). Returns ``(Y, status, t_reached, n_steps)`` with Y (len(times), n_state,
-    lanes).
-    """
-    n, lanes = y0.shape
-    t_reg = n
-    n_out = times.shape[0]
-    Y = np.full((n_out, n, lanes), np.nan)
-    K = np.empty((16, n, lanes))
-    F = np.empty((7, n, lanes))
-    y = y0.copy()
-    y_new = np.empty_like(y)
-    ytmp = np.empty_like(y)
-    t = t0
-    k = 0
-    while k < n_out and times[k] <= t0:
-        Y[k] = y
-        k += 1
-    if k == n_out:
-        return Y, OK, t, 0
-    t_end = times[n_out - 1]
-
-    # Initial step (Hairer, Norsett & Wanner 1993, Sec. II.4), the smallest over the batch.
-    _field(code, R, out, n, t_reg, y, t, K, 0, lanes)
-    h = np.inf
+def _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, lanes):
+    """Starting step per lane (Hairer, Norsett & Wanner 1993, Sec. II.4); needs K[0] = f(y)."""
+    n = y.shape[0]
     for j in range(lanes):
         d0 = 0.0
         d1 = 0.0
@@ -133,14 +105,11 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
             d1 += (K[0, i, j] / sc) ** 2
         d0 = np.sqrt(d0 / n)
         d1 = np.sqrt(d1 / n)
-        h0 = 1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1
-        h = min(h, h0)
-    h = min(h, t_end - t)
-    for i in range(n):
-        for j in range(lanes):
-            ytmp[i, j] = y[i, j] + h * K[0, i, j]
-    _field(code, R, out, n, t_reg, ytmp, t + h, K, 1, lanes)
-    h_new = np.inf
+        h[j] = min(1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1, t_end - t[j])
+        for i in range(n):
+            ytmp[i, j] = y[i, j] + h[j] * K[0, i, j]
+        tt[j] = t[j] + h[j]
+    _field(code, R, out, n, n, ytmp, tt, K, 1, lanes)
     for j in range(lanes):
         d1 = 0.0
         d2 = 0.0
@@ -149,70 +118,121 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
             d1 += (K[0, i, j] / sc) ** 2
             d2 += ((K[1, i, j] - K[0, i, j]) / sc) ** 2
         d1 = np.sqrt(d1 / n)
-        d2 = np.sqrt(d2 / n) / h
+        d2 = np.sqrt(d2 / n) / h[j]
         if d1 <= 1e-15 and d2 <= 1e-15:
-            h1 = max(1e-6, h * 1e-3)
+            h1 = max(1e-6, h[j] * 1e-3)
         else:
             h1 = (0.01 / max(d1, d2)) ** (1.0 / 8.0)
-        h_new = min(h_new, min(100 * h, h1))
-    h = h_new
+        h[j] = min(100 * h[j], h1)
 
-    steps = 0
-    rejected = False
-    while k < n_out:
-        if steps >= max_steps:
-            return Y, TOO_MANY_STEPS, t, steps
-        last = h >= t_end - t
-        if last:
-            h = t_end - t
-        if h <= 4 * np.finfo(np.float64).eps * max(abs(t), 1.0):
-            return Y, STEP_UNDERFLOW, t, steps
-        # Stages 1..11, then the 8th-order solution.
-        for s in range(1, 12):
-            _combine(ytmp, y, K, A[s], s, h)
-            _field(code, R, out, n, t_reg, ytmp, t + C[s] * h, K, s, lanes)
-        _combine(y_new, y, K, B, 12, h)
-        _field(code, R, out, n, t_reg, y_new, t + h, K, 12, lanes)
-        steps += 1
-        err = _error_norm(K, h, y, y_new, rtol, atol, E3, E5)
-        if not np.isfinite(err) or err > 1.0:
-            if not np.isfinite(err):
-                factor = 0.2
+
+@numba.njit(cache=True, nogil=True)
+def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C, E3, E5, D):
+    """Integrate every lane from (t0, y0[:, lane]) and return its state at ``times``.
+
+    Each lane keeps its own step size, so one trajectory crossing a kink of a piecewise-smooth
+    field does not shrink the others' steps, while every stage still evaluates the field for all
+    lanes in one pass of the VM. Lanes that reach the end are compacted away, so a slow lane ends
+    up running alone.
+
+    Args: code/R/out: the compiled field (registers: state, time, parameters, ...);
+    y0: (n_state, lanes); times: ascending, >= t0. Returns ``(Y, status, t_reached, steps)``,
+    Y (len(times), n_state, lanes); ``steps`` is the largest number of steps (accepted or not)
+    taken by one lane.
+    """
+    n, L = y0.shape
+    t_reg = n
+    n_out = times.shape[0]
+    Y = np.full((n_out, n, L), np.nan)
+    K = np.empty((16, n, L))
+    F = np.empty((7, n, L))
+    y = y0.copy()
+    y_new = np.empty_like(y)
+    ytmp = np.empty_like(y)
+    t = np.full(L, t0)
+    tt = np.empty(L)
+    h = np.empty(L)
+    t_next = np.empty(L)
+    err = np.empty(L)
+    k = np.zeros(L, dtype=np.int64)
+    steps = np.zeros(L, dtype=np.int64)
+    rejected = np.zeros(L, dtype=np.bool_)
+    accepted = np.zeros(L, dtype=np.bool_)
+    lane = np.arange(L)  # slot -> lane, as finished lanes are compacted away
+    k0 = 0
+    while k0 < n_out and times[k0] <= t0:
+        Y[k0] = y
+        k0 += 1
+    if k0 == n_out:
+        return Y, OK, t0, 0
+    k[:] = k0
+    t_end = times[n_out - 1]
+    active = L
+    _field(code, R, out, n, t_reg, y, t, K, 0, active)
+    _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, active)
+    most = 0
+    tiny = 4 * np.finfo(np.float64).eps
+    while active > 0:
+        for j in range(active):
+            if steps[j] >= max_steps:
+                return Y, TOO_MANY_STEPS, t[j], steps[j]
+            if h[j] >= t_end - t[j]:
+                h[j] = t_end - t[j]
+                t_next[j] = t_end
             else:
-                factor = max(0.2, 0.9 * err ** (-1.0 / 8.0))
-            h *= factor
-            rejected = True
-            continue
-        # Accepted: check the bound, emit dense output for the samples in (t, t + h].
-        for i in range(n):
-            for j in range(lanes):
-                if not abs(y_new[i, j]) <= bound:
-                    return Y, BLOWUP, t, steps
-        t_next = t_end if last else t + h
-        if times[k] <= t_next:
-            # Three extra stages and the interpolant's coefficients, once per step.
-            for s in range(13, 16):
-                _combine(ytmp, y, K, A[s], s, h)
-                _field(code, R, out, n, t_reg, ytmp, t + C[s] * h, K, s, lanes)
+                t_next[j] = t[j] + h[j]
+            if h[j] <= tiny * max(abs(t[j]), 1.0):
+                return Y, STEP_UNDERFLOW, t[j], steps[j]
+            steps[j] += 1
+        for s in range(1, 12):
+            _combine(ytmp, y, K, A[s], s, h, active)
+            for j in range(active):
+                tt[j] = t[j] + C[s] * h[j]
+            _field(code, R, out, n, t_reg, ytmp, tt, K, s, active)
+        _combine(y_new, y, K, B, 12, h, active)
+        _field(code, R, out, n, t_reg, y_new, t_next, K, 12, active)
+        _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, active)
+
+        dense = False
+        for j in range(active):
+            e = err[j]
+            accepted[j] = np.isfinite(e) and e <= 1.0
+            if not accepted[j]:
+                h[j] *= 0.2 if not np.isfinite(e) else max(0.2, 0.9 * e ** (-1.0 / 8.0))
+                rejected[j] = True
+                continue
             for i in range(n):
-                for j in range(lanes):
+                if not abs(y_new[i, j]) <= bound:
+                    return Y, BLOWUP, t[j], steps[j]
+            if times[k[j]] <= t_next[j]:
+                dense = True
+        if dense:
+            # Three extra stages and the 7th-order interpolant's coefficients.
+            for s in range(13, 16):
+                _combine(ytmp, y, K, A[s], s, h, active)
+                for j in range(active):
+                    tt[j] = t[j] + C[s] * h[j]
+                _field(code, R, out, n, t_reg, ytmp, tt, K, s, active)
+            for i in range(n):
+                for j in range(active):
                     dy = y_new[i, j] - y[i, j]
                     F[0, i, j] = dy
-                    F[1, i, j] = h * K[0, i, j] - dy
-                    F[2, i, j] = 2.0 * dy - h * (K[12, i, j] + K[0, i, j])
+                    F[1, i, j] = h[j] * K[0, i, j] - dy
+                    F[2, i, j] = 2.0 * dy - h[j] * (K[12, i, j] + K[0, i, j])
             for r in range(4):
-                F[3 + r] = 0.0
-                for q in range(16):
-                    c = h * D[r, q]
-                    if c != 0.0:
-                        for i in range(n):
-                            for j in range(lanes):
-                                F[3 + r, i, j] += c * K[q, i, j]
-            while k < n_out and times[k] <= t_next:
-                # y(t + x h) = y + x(F0 + (1-x)(F1 + x(F2 + (1-x)(F3 + x(F4 + (1-x)(F5 + x F6))))))
-                x = (times[k] - t) / h
                 for i in range(n):
-                    for j in range(lanes):
+                    for j in range(active):
+                        acc = 0.0
+                        for q in range(16):
+                            acc += D[r, q] * K[q, i, j]
+                        F[3 + r, i, j] = h[j] * acc
+            for j in range(active):
+                if not accepted[j]:
+                    continue
+                while k[j] < n_out and times[k[j]] <= t_next[j]:
+                    # y(t + x h) = y + x(F0 + (1-x)(F1 + x(F2 + (1-x)(F3 + x(F4 + (1-x)(F5 + x F6))))))
+                    x = (times[k[j]] - t[j]) / h[j]
+                    for i in range(n):
                         v = F[6, i, j] * x
                         v = (v + F[5, i, j]) * (1.0 - x)
                         v = (v + F[4, i, j]) * x
@@ -220,20 +240,40 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
                         v = (v + F[2, i, j]) * x
                         v = (v + F[1, i, j]) * (1.0 - x)
                         v = (v + F[0, i, j]) * x
-                        Y[k, i, j] = y[i, j] + v
-                k += 1
-        if err == 0.0:
-            factor = 10.0
-        else:
-            factor = min(10.0, 0.9 * err ** (-1.0 / 8.0))
-        if rejected:
-            factor = min(1.0, factor)
-        rejected = False
-        h *= factor
-        t = t_next
-        y[:] = y_new
-        K[0] = K[12]
-    return Y, OK, t, steps
+                        Y[k[j], i, lane[j]] = y[i, j] + v
+                    k[j] += 1
+        for j in range(active):
+            if not accepted[j]:
+                continue
+            e = err[j]
+            factor = 10.0 if e == 0.0 else min(10.0, 0.9 * e ** (-1.0 / 8.0))
+            if rejected[j]:
+                factor = min(1.0, factor)
+            rejected[j] = False
+            h[j] *= factor
+            t[j] = t_next[j]
+            for i in range(n):
+                y[i, j] = y_new[i, j]
+                K[0, i, j] = K[12, i, j]
+        # Compact: move unfinished lanes to the front.
+        w = 0
+        for j in range(active):
+            if k[j] < n_out:
+                if w != j:
+                    for i in range(n):
+                        y[i, w] = y[i, j]
+                        K[0, i, w] = K[0, i, j]
+                    t[w] = t[j]
+                    h[w] = h[j]
+                    k[w] = k[j]
+                    steps[w] = steps[j]
+                    rejected[w] = rejected[j]
+                    lane[w] = lane[j]
+                w += 1
+            else:
+                most = max(most, steps[j])
+        active = w
+    return Y, OK, t_end, most
 
 
 def ode_tableau():
@@ -345,14 +385,17 @@ def solve_sde(code, R, out, y0, t0, h, substeps, n_samples, sigma, dW, bound):
     ytmp = np.empty_like(y)
     Y[0] = y
     t = t0
+    tt = np.empty(lanes)
     for k in range(1, n_samples):
         for r in range(substeps):
             w = dW[(k - 1) * substeps + r]
-            _field(code, R, out, n, n, y, t, K, 0, lanes)
+            tt[:] = t
+            _field(code, R, out, n, n, y, tt, K, 0, lanes)
             for i in range(n):
                 for j in range(lanes):
                     ytmp[i, j] = y[i, j] + h * K[0, i, j] + sigma[i] * w[i, j]
-            _field(code, R, out, n, n, ytmp, t + h, K, 1, lanes)
+            tt[:] = t + h
+            _field(code, R, out, n, n, ytmp, tt, K, 1, lanes)
             for i in range(n):
                 for j in range(lanes):
                     y[i, j] += 0.5 * h * (K[0, i, j] + K[1, i, j]) + sigma[i] * w[i, j]

@@ -41,7 +41,11 @@ __all__ = ["DartsForecaster", "DartsTorchForecaster", "Transformer", "NBEATS"]
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """Silence darts' and Lightning's chatter (info logs, warnings) for one call, then restore."""
-    loggers = [logging.getLogger(n) for n in ("darts", "pytorch_lightning", "lightning")]
+    # Lightning sets its loggers' level when first imported: import it before adjusting them.
+    import darts.models  # noqa: F401
+    import pytorch_lightning  # noqa: F401
+
+    loggers = [logging.getLogger(n) for n in ("darts", "pytorch_lightning", "lightning", "lightning_fabric")]
     levels = [lg.level for lg in loggers]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -104,17 +108,22 @@ class DartsForecaster(Forecaster):
             self._model.fit(_series(train), **self.fit_kwargs())
 
     def _predict(self, horizon: int, context: np.ndarray) -> np.ndarray:
+        # darts shortens the second-to-last chunk so the last one ends exactly at n, which makes
+        # a forecast depend on its horizon; predicting whole chunks keeps plain recursion.
+        chunk = self.hyperparameters.get("output_chunk_length", 1)
+        n = -(-horizon // chunk) * chunk
         with _quiet():
             if self.global_model:
                 window = context[-self.min_context_points :]
-                pred = self._model.predict(horizon, series=_series(window), **self.predict_kwargs())
+                pred = self._model.predict(n, series=_series(window), **self.predict_kwargs())
             elif context.shape == self._fitted_on.shape and np.array_equal(context, self._fitted_on):
-                pred = self._model.predict(horizon, **self.predict_kwargs())
+                pred = self._model.predict(n, **self.predict_kwargs())
             else:
                 model = self._build()
                 model.fit(_series(context), **self.fit_kwargs())
-                pred = model.predict(horizon, **self.predict_kwargs())
-        return np.asarray(pred.values(), dtype=float).reshape(horizon, context.shape[1])
+                pred = model.predict(n, **self.predict_kwargs())
+        values = np.asarray(pred.values(), dtype=float).reshape(n, context.shape[1])
+        return values[:horizon]
 
 
 class DartsTorchForecaster(DartsForecaster):
@@ -175,6 +184,10 @@ class Transformer(DartsTorchForecaster):
     darts_class: ClassVar[str] = "TransformerModel"
     defaults: ClassVar[Mapping[str, Any]] = {
         **DartsTorchForecaster.defaults,
+        "input_chunk_length": 10,
+        "output_chunk_length": 5,
+        "n_epochs": 15,
+        "learning_rate": 3e-3,
         "d_model": 32,
         "nhead": 4,
         "num_encoder_layers": 2,

@@ -1,9 +1,10 @@
 """chaosbench.metrics: every forecast and attractor metric, defined once.
 
->>> from chaosbench import metrics
->>> metrics.names()[:3]
-['mse', 'mae', 'rmse']
->>> scores = metrics.compute(y_true, y_pred, y_train=y_train, dt=0.01, max_lyapunov=0.9)
+Example::
+
+    from chaosbench import metrics
+    metrics.names()        # ['mse', 'mae', 'rmse', ...]
+    scores = metrics.compute(y_true, y_pred, y_train=y_train, dt=0.01, max_lyapunov=0.9)
 
 Each metric is a :class:`Metric` record in :data:`REGISTRY` (name, formula, direction,
 range, worst value, reference, needed inputs, joint or per-dimension); ``info(name)``
@@ -87,7 +88,8 @@ def _validate_scalar(value: float | None, name: str, positive: bool) -> float | 
         return None
     value = float(value)
     if not np.isfinite(value) or (positive and value <= 0):
-        raise ValueError(f"{name} must be a finite{' positive' if positive else ''} number; got {value}")
+        kind = "finite positive" if positive else "finite"
+        raise ValueError(f"{name} must be a {kind} number; got {value}")
     return value
 
 
@@ -118,7 +120,9 @@ def compute(
     yt = as_2d(y_true, "y_true")
     yp = as_2d(y_pred, "y_pred")
     if yt.shape != yp.shape:
-        raise ValueError(f"y_true has shape {np.shape(y_true)} but y_pred has shape {np.shape(y_pred)}")
+        raise ValueError(
+            f"y_true has shape {np.shape(y_true)} but y_pred has shape {np.shape(y_pred)}"
+        )
     if not np.all(np.isfinite(yt)):
         raise ValueError("y_true contains NaN or inf; the truth must be finite")
     inputs: dict[str, object] = {

@@ -57,6 +57,7 @@ ROSENSTEIN1993 = (
     "Rosenstein M.T., Collins J.J. & De Luca C.J. (1993) A practical method for "
     "calculating largest Lyapunov exponents from small data sets. Physica D 65, 117-134"
 )
+SCOTT1992 = "Scott D.W. (1992) Multivariate Density Estimation. Wiley (Sec. 6.3, Scott's rule)"
 THEILER1986 = (
     "Theiler J. (1986) Spurious dimension from correlation algorithms applied to "
     "limited time-series data. Phys. Rev. A 34, 2427"
@@ -106,9 +107,12 @@ def is_constant(a: Array) -> NDArray[np.bool_]:
 
 
 def zscore(a: Array) -> Array:
-    """Column-wise (a - mean) / std; constant columns become all-zero (std taken as 1)."""
-    std = a.std(axis=0)
-    return (a - a.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    """Column-wise (a - mean) / std; an exactly constant column becomes exactly zero
+    (its floating-point mean can differ from the value by an ulp, so it is not left to
+    the arithmetic)."""
+    const = is_constant(a)
+    std = np.where(const, 1.0, a.std(axis=0))
+    return np.where(const, 0.0, (a - a.mean(axis=0)) / std)
 
 
 def lyapunov_steps(k: float, dt: float, max_lyapunov: float) -> int:

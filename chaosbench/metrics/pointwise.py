@@ -98,7 +98,8 @@ def nrmse(y_true: Array, y_pred: Array) -> float:
     Scale- and shift-invariant. A forecast equal to the true mean scores 1.
     Constant true dimension (sigma_d = 0): 0/0 = 0, x/0 = inf.
     """
-    return float(np.mean(safe_ratio(_rmse_per_dim(y_true, y_pred), y_true.std(axis=0))))
+    sigma = np.where(is_constant(y_true), 0.0, y_true.std(axis=0))  # exact 0, not 1e-17
+    return float(np.mean(safe_ratio(_rmse_per_dim(y_true, y_pred), sigma)))
 
 
 @register(
@@ -140,7 +141,7 @@ def r2(y_true: Array, y_pred: Array) -> float:
     there, else 0 (as scikit-learn's r2_score with force_finite=True).
     """
     sse = np.sum((y_true - y_pred) ** 2, axis=0)
-    sst = np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0)
+    sst = np.where(is_constant(y_true), 0.0, np.sum((y_true - y_true.mean(axis=0)) ** 2, axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
         per_dim = 1.0 - sse / sst
     per_dim = np.where(sst == 0, np.where(sse == 0, 1.0, 0.0), per_dim)
@@ -259,7 +260,8 @@ _CORR_NOTES = (
 
 @register(
     "spearman",
-    formula=r"\frac1D\sum_d \rho\big(\mathrm{rank}(y_{\cdot d}),\mathrm{rank}(\hat y_{\cdot d})\big)",
+    formula=r"\frac1D\sum_d \rho\big(\mathrm{rank}(y_{\cdot d}),"
+    r"\mathrm{rank}(\hat y_{\cdot d})\big)",
     direction="higher",
     range=(-1.0, 1.0),
     worst=-1.0,
@@ -321,11 +323,15 @@ def kendall(y_true: Array, y_pred: Array) -> float:
     """
     const = is_constant(y_true) | is_constant(y_pred)
     same = np.all(y_true == y_pred, axis=0)
-    taus = [
-        1.0 if same[d] else 0.0 if const[d] else float(stats.kendalltau(y_true[:, d], y_pred[:, d]).statistic)
-        for d in range(y_true.shape[1])
-    ]
-    return float(np.mean(taus))
+
+    def tau(d: int) -> float:
+        if same[d]:
+            return 1.0
+        if const[d]:
+            return 0.0
+        return float(stats.kendalltau(y_true[:, d], y_pred[:, d]).statistic)
+
+    return float(np.mean([tau(d) for d in range(y_true.shape[1])]))
 
 
 @register(
@@ -345,9 +351,10 @@ def coefficient_of_variation(y_true: Array, y_pred: Array) -> float:
     CV_d = 100 * RMSE_d / (1/T sum_t |y_td|).
 
     The classical CV(RMSE) divides by the mean of y, which is ~0 for the centred signals
-    of most chaotic systems (dysts adds eps=1e-10 and reports ~1e10). Dividing by the mean
-    *absolute* value keeps the meaning "error relative to the typical magnitude of the
-    signal", is exactly the classical value whenever y >= 0, and is scale-invariant.
+    of most chaotic systems, so the value explodes and flips sign with the sample mean
+    (dysts divides std(e) by mean(y) + 1e-10). Dividing by the mean *absolute* value
+    keeps the meaning "error relative to the typical magnitude of the signal", is exactly
+    the classical value whenever y >= 0, and is scale-invariant.
     """
     mean_abs = np.mean(np.abs(y_true), axis=0)
     return float(100.0 * np.mean(safe_ratio(_rmse_per_dim(y_true, y_pred), mean_abs)))
@@ -381,7 +388,9 @@ def ksg_mutual_information(x: Array, y: Array, k: int = MI_NEIGHBORS, seed: int 
         cols.append(v)
     xs, ys = cols
     joint = np.column_stack((xs, ys))
-    eps = cKDTree(joint).query(joint, k=k + 1, p=np.inf)[0][:, -1]
+    # Shrink eps by 1e-12 relative so that the k-th neighbour itself (at distance exactly
+    # eps in one coordinate) stays outside the strict count despite the rounding of v + eps.
+    eps = cKDTree(joint).query(joint, k=k + 1, p=np.inf)[0][:, -1] * (1.0 - 1e-12)
 
     def count_within(v: Array) -> Array:
         srt = np.sort(v)
@@ -403,8 +412,8 @@ def ksg_mutual_information(x: Array, y: Array, k: int = MI_NEIGHBORS, seed: int 
     worst=0.0,
     ideal=None,
     reference=GILPIN2023 + "; estimator: " + KSG2004,
-    notes="Nats. Perfect forecast: psi(T) - psi(3), the estimator's maximum at length T. "
-    "Constant truth or forecast dimension: 0.",
+    notes="Nats. Perfect forecast: psi(T) - psi(4) (see docstring). "
+    "Constant truth or forecast dimension: 0. NaN if T <= 3 (needs k + 1 points).",
 )
 def mutual_information(y_true: Array, y_pred: Array) -> float:
     r"""Mutual information between true and forecast values, per dimension then averaged,
@@ -413,10 +422,13 @@ def mutual_information(y_true: Array, y_pred: Array) -> float:
 
     The samples are the T (y_td, yhat_td) pairs of one dimension (time order ignored).
     Invariant under scaling and shifting of y or yhat. A perfect forecast scores
-    psi(T) - psi(3) (every n = k - 1), the largest value the estimator can return at this
-    T, so values are comparable only between forecasts of equal length. Constant dimension:
-    0 (a constant carries no information).
+    psi(T) - psi(4): the tie-breaking jitter puts the k-th joint neighbour strictly inside
+    one of the two marginal balls, so one count is k and the other k - 1 at every point.
+    The value grows like log T, so compare forecasts of equal length only. Constant
+    dimension: 0 (a constant carries no information). NaN if T <= k = 3.
     """
+    if y_true.shape[0] <= MI_NEIGHBORS:
+        return float("nan")
     const = is_constant(y_true) | is_constant(y_pred)
     vals = [
         0.0 if const[d] else ksg_mutual_information(y_true[:, d], y_pred[:, d])

@@ -35,7 +35,7 @@ class Metric:
         range: (low, high) of attainable values (``inf`` where unbounded).
         worst: value returned for a diverged forecast (any NaN/inf, or |value| > 1e100).
         ideal: value for a perfect forecast; None when it depends on the input
-            (vpt: the horizon, vpt_steps: T, mutual_information: psi(T) - psi(3)).
+            (vpt: the horizon, vpt_steps: T, mutual_information: psi(T) - psi(4)).
         reference: citation for the definition.
         needs: extra inputs the metric requires; if one is missing the metric is NaN.
         joint: True when the metric is computed jointly over dimensions (state space),

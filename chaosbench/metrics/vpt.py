@@ -1,6 +1,6 @@
 r"""Valid prediction time (VPT) and sMAPE over the first k Lyapunov times.
 
-Convention (Gilpin 2023, Sec. "Metrics"): the forecast is valid while the *cumulative*
+Convention (Gilpin 2023): the forecast is valid while the *cumulative*
 sMAPE of its prefix stays at or below epsilon = 30 on the 0-200 scale. For a (T, D)
 forecast the cumulative sMAPE of the first t steps pools all dimensions of the prefix:
 
@@ -147,7 +147,8 @@ def smape_at_lyapunov_times(
 def _register_smape_lt(k: int):  # noqa: ANN202 - returns the decorator
     return register(
         f"smape_{k}lt",
-        formula=rf"\mathrm{{sMAPE}}(y_{{1:n}},\hat y_{{1:n}}),\ n=\lceil {k}/(\Delta t\,\lambda_{{\max}})\rceil",
+        formula=rf"\mathrm{{sMAPE}}(y_{{1:n}},\hat y_{{1:n}}),\ "
+        rf"n=\lceil {k}/(\Delta t\,\lambda_{{\max}})\rceil",
         direction="lower",
         range=(0.0, 200.0),
         worst=200.0,

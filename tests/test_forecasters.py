@@ -1,0 +1,429 @@
+"""Conformance suite over the forecaster registry, plus the quality floors on Lorenz.
+
+Fast part: every configured forecaster, with a tiny training budget (constructor overrides), is
+checked for shapes (univariate and multivariate), finite forecasts, determinism under a seed,
+horizon and context handling, isolation of the global random state, nothing written to the working
+directory, and clear errors on bad input.
+
+Slow part (``-m slow``): default configurations on Lorenz at 100 points per period, 1,000 training
+points, 5 seeds, 1,000-step horizon; median valid prediction time (Lyapunov times) must clear the
+floors, and node / transformer / nbeats must beat the naive forecast on sMAPE over the first
+Lyapunov time. Run ``-s`` to print the figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import chaosbench.forecasters as forecasters
+from chaosbench.forecasters import Forecaster, NotFittedError, make, names
+from chaosbench.forecasters.base import nan_padded
+from chaosbench.forecasters.baselines import LinearAR
+from chaosbench.forecasters.darts_models import DartsForecaster
+
+# ------------------------------------------------------------------------------------------------
+# Data and metrics. Local stand-ins until the catalogue and metrics APIs land; switching is one
+# line each, marked SWITCH below.
+# ------------------------------------------------------------------------------------------------
+LORENZ_YAML = Path(__file__).resolve().parents[1] / "systems" / "Lorenz.yaml"
+MAX_LYAPUNOV = 0.906  # Lorenz largest Lyapunov exponent (literature value)
+PTS_PER_PERIOD = 100
+
+
+@functools.lru_cache(maxsize=None)
+def _lorenz_meta() -> tuple[float, tuple[float, ...]]:
+    """(period, initial condition) from the catalogue file, with literature fallbacks."""
+    import yaml
+
+    try:
+        meta = yaml.safe_load(LORENZ_YAML.read_text())
+        return float(meta["period"]), tuple(float(v) for v in meta["initial_conditions"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return 1.5008, (-9.7869288, -15.03852, 20.533978)
+
+
+def _lorenz_rhs(_t: float, s: np.ndarray) -> list[float]:
+    x, y, z = s
+    return [10.0 * (y - x), x * (28.0 - z) - y, x * y - 2.667 * z]
+
+
+@functools.lru_cache(maxsize=None)
+def _lorenz_attractor() -> np.ndarray:
+    """Points on the attractor: the default initial condition after a 50-period transient."""
+    from scipy.integrate import solve_ivp
+
+    period, ic = _lorenz_meta()
+    t_eval = np.arange(50 * period, 150 * period, period / PTS_PER_PERIOD)
+    sol = solve_ivp(_lorenz_rhs, (0, t_eval[-1]), ic, method="DOP853", rtol=1e-10, atol=1e-10,
+                    t_eval=t_eval)
+    return sol.y.T
+
+
+def _local_lorenz_trajectory(n: int, pts_per_period: int = PTS_PER_PERIOD, seed: int = 0):
+    """(n, 3) Lorenz trajectory at dt = period / pts_per_period from a seed-chosen attractor point."""
+    from scipy.integrate import solve_ivp
+
+    period, _ = _lorenz_meta()
+    attractor = _lorenz_attractor()
+    x0 = attractor[np.random.default_rng(seed).integers(len(attractor))]
+    t_eval = np.arange(n) * (period / pts_per_period)
+    sol = solve_ivp(_lorenz_rhs, (0, t_eval[-1]), x0, method="DOP853", rtol=1e-10, atol=1e-10,
+                    t_eval=t_eval)
+    return sol.y.T
+
+
+# SWITCH: lorenz_trajectory = lambda n, pts_per_period=100, seed=0: chaosbench.system("Lorenz").trajectory(n, pts_per_period=pts_per_period, seed=seed)
+lorenz_trajectory = _local_lorenz_trajectory
+LORENZ_DT = _lorenz_meta()[0] / PTS_PER_PERIOD
+
+
+def _smape_rows(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """sMAPE per step (0-200), averaged over dimensions; 0/0 terms count 0, non-finite -> 200."""
+    with np.errstate(all="ignore"):
+        den = np.abs(y_true) + np.abs(y_pred)
+        ratio = np.where(den > 0, np.abs(y_true - y_pred) / den, 0.0)
+    rows = 200.0 * ratio.mean(axis=1)
+    rows[~np.all(np.isfinite(y_pred), axis=1)] = 200.0
+    return rows
+
+
+def _local_metrics(y_true, y_pred, *, dt, max_lyapunov):
+    """VPT: first step whose cumulative prefix sMAPE exceeds 30 (number of valid steps before it,
+    the horizon if never), times dt * max_lyapunov; smape_1lt: sMAPE over the first Lyapunov time."""
+    rows = _smape_rows(np.asarray(y_true), np.asarray(y_pred))
+    cumulative = np.cumsum(rows) / np.arange(1, len(rows) + 1)
+    over = np.flatnonzero(cumulative > 30.0)
+    steps = int(over[0]) if over.size else len(rows)
+    n_1lt = max(1, int(round(1.0 / (dt * max_lyapunov))))
+    return {"vpt": steps * dt * max_lyapunov, "smape_1lt": float(rows[:n_1lt].mean())}
+
+
+# SWITCH: metrics = lambda y_true, y_pred, *, dt, max_lyapunov: chaosbench.metrics.compute(y_true, y_pred, dt=dt, max_lyapunov=max_lyapunov, include=["vpt", "smape_1lt"])
+metrics = _local_metrics
+
+
+# ------------------------------------------------------------------------------------------------
+# Conformance suite
+# ------------------------------------------------------------------------------------------------
+#: Tiny budgets so the whole suite runs in well under two minutes.
+TINY: dict[str, dict] = {
+    "naive": {},
+    "mean": {},
+    "linear": {"lags": 3},
+    "esn": {"units": 50, "warmup": 10},
+    "nvar": {},
+    "nvar1": {},
+    "node": {"iterations": 5, "width": 8, "window": 5},
+    "sindy": {},
+    "transformer": {"n_epochs": 1, "input_chunk_length": 10, "output_chunk_length": 3,
+                    "d_model": 8, "nhead": 2, "num_encoder_layers": 1, "num_decoder_layers": 1,
+                    "dim_feedforward": 8},
+    "nbeats": {"n_epochs": 1, "input_chunk_length": 10, "output_chunk_length": 3,
+               "num_stacks": 2, "layer_widths": 16},
+}
+NAMES = names()
+N_TRAIN = 300
+HORIZON = 13
+
+
+@functools.lru_cache(maxsize=None)
+def _data(kind: str) -> np.ndarray:
+    x = lorenz_trajectory(N_TRAIN + 100, pts_per_period=PTS_PER_PERIOD, seed=0)
+    return x[:, :1].copy() if kind == "uni" else x
+
+
+def _build(name: str, seed: int = 0, **extra) -> Forecaster:
+    return make(name, seed=seed, **{**TINY[name], **extra})
+
+
+@functools.lru_cache(maxsize=None)
+def _fitted(name: str, kind: str = "multi", seed: int = 0) -> Forecaster:
+    return _build(name, seed).fit(_data(kind)[:N_TRAIN], LORENZ_DT)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """Time and run on one thread, as the runner will (the library never sets thread counts)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _rng_state() -> tuple:
+    return (np.random.get_state(), random.getstate(), torch.get_rng_state())
+
+
+def _same_rng_state(a: tuple, b: tuple) -> bool:
+    np_same = a[0][0] == b[0][0] and np.array_equal(a[0][1], b[0][1]) and a[0][2:] == b[0][2:]
+    return np_same and a[1] == b[1] and torch.equal(a[2], b[2])
+
+
+def test_registry_lists_the_benchmark_models():
+    expected = {"naive", "mean", "linear", "esn", "nvar", "nvar1", "node", "sindy",
+                "transformer", "nbeats"}
+    assert expected <= set(NAMES)
+    assert NAMES == sorted(NAMES)
+
+
+def test_every_forecaster_has_a_tiny_budget():
+    missing = sorted(set(NAMES) - set(TINY))
+    assert not missing, f"add tiny conformance budgets for {missing} to TINY"
+
+
+def test_unknown_name_lists_valid_and_nearest():
+    with pytest.raises(ValueError) as err:
+        make("esm")
+    assert "'esn'" in str(err.value) and "nbeats" in str(err.value)
+
+
+def test_unknown_hyperparameter_lists_valid_ones():
+    with pytest.raises(ValueError) as err:
+        make("esn", unitz=10)
+    assert "unitz" in str(err.value) and "units" in str(err.value)
+
+
+def test_ill_typed_hyperparameter_and_seed_rejected():
+    with pytest.raises(ValueError, match="units"):
+        make("esn", units=10.5)
+    with pytest.raises(ValueError, match="standardize"):
+        make("esn", standardize="yes")
+    with pytest.raises(ValueError, match="seed"):
+        make("naive", seed=-1)
+    with pytest.raises(ValueError, match="leak_rate"):
+        make("esn", leak_rate=0.0)
+
+
+def test_conf_dir_is_the_repository_conf():
+    assert forecasters.conf_dir() == Path(__file__).resolve().parents[1] / "conf"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_config_mirrors_class(name):
+    cfg = forecasters.load_config(name)
+    model = make(name)
+    cls = type(model)
+    assert cfg.pop("_target_") == f"{cls.__module__}.{cls.__qualname__}"
+    assert cls.name == name
+    assert cfg == dict(cls.defaults), "YAML and class defaults drifted apart"
+    assert model.hyperparameters == cfg and model.seed == 0
+    assert isinstance(cls.family, str) and isinstance(cls.library, str)
+    assert cls.family in {"baseline", "reservoir", "neural_ode", "deep_learning", "symbolic"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_multivariate_shapes_finite_and_no_files(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = _build(name).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
+    out = model.predict(HORIZON)
+    assert out.shape == (HORIZON, 3) and out.dtype == np.float64
+    assert np.all(np.isfinite(out))
+    assert list(tmp_path.iterdir()) == [], "the forecaster wrote into the working directory"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_univariate_shapes(name):
+    out = _fitted(name, "uni").predict(HORIZON)
+    assert out.shape == (HORIZON, 1)
+    assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_horizon_honoured_and_prefix_consistent(name):
+    model = _fitted(name)
+    one, short, long = model.predict(1), model.predict(5), model.predict(HORIZON)
+    assert one.shape == (1, 3) and short.shape == (5, 3) and long.shape == (HORIZON, 3)
+    # Forecasts are closed-loop recursions, so a shorter horizon is a prefix of a longer one.
+    # Tolerance: sindy's adaptive solver takes slightly different steps for a different end
+    # time (rtol 1e-9); darts works in float32.
+    np.testing.assert_allclose(long[:5], short, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(long[:1], one, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deterministic_under_seed(name):
+    again = _build(name, seed=0).fit(_data("multi")[:N_TRAIN], LORENZ_DT).predict(HORIZON)
+    np.testing.assert_array_equal(again, _fitted(name).predict(HORIZON))
+    np.testing.assert_array_equal(_fitted(name).predict(HORIZON), _fitted(name).predict(HORIZON))
+    other = _fitted(name, seed=1).predict(HORIZON)
+    if type(_fitted(name)).stochastic:
+        assert not np.array_equal(other, again), "a different seed should change the model"
+    else:
+        np.testing.assert_array_equal(other, again)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_context(name):
+    model = _fitted(name)
+    train = _data("multi")[:N_TRAIN]
+    # No context means: continue from the end of the training series.
+    np.testing.assert_allclose(model.predict(HORIZON, context=train), model.predict(HORIZON),
+                               rtol=1e-9, atol=1e-9)
+    # A new window forecasts from its own end.
+    window = _data("multi")[N_TRAIN + 40 : N_TRAIN + 100]
+    out = model.predict(HORIZON, context=window)
+    assert out.shape == (HORIZON, 3) and np.all(np.isfinite(out))
+    if name != "mean":
+        assert not np.allclose(out, model.predict(HORIZON))
+    if name == "naive":
+        np.testing.assert_array_equal(out, np.repeat(window[-1:], HORIZON, axis=0))
+    with pytest.raises(ValueError, match="dimension"):
+        model.predict(HORIZON, context=window[:, :2])
+    if model.min_context_points > 1:
+        with pytest.raises(ValueError, match="at least"):
+            model.predict(HORIZON, context=window[: model.min_context_points - 1])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_global_rng_untouched(name):
+    np.random.seed(1234)
+    random.seed(1234)
+    torch.manual_seed(1234)
+    before = _rng_state()
+    model = _build(name, seed=3).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
+    model.predict(HORIZON)
+    model.predict(HORIZON, context=_data("multi")[-60:])
+    assert _same_rng_state(before, _rng_state())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bad_inputs(name):
+    model = _build(name)
+    x = _data("multi")[:N_TRAIN]
+    with pytest.raises(NotFittedError, match="fit"):
+        model.predict(5)
+    with pytest.raises(ValueError, match="2-D"):
+        model.fit(x[:, 0], LORENZ_DT)
+    bad = x.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(bad, LORENZ_DT)
+    with pytest.raises(ValueError, match="at least"):
+        model.fit(x[: model.min_train_points - 1], LORENZ_DT)
+    for dt in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="dt"):
+            model.fit(x, dt)
+    fitted = _fitted(name)
+    for horizon in (0, -3, 2.5, True, "5"):
+        with pytest.raises(ValueError, match="horizon"):
+            fitted.predict(horizon)
+    context = x[-50:].copy()
+    context[-1, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or inf"):
+        fitted.predict(5, context=context)
+
+
+def test_univariate_models_fit_one_model_per_dimension():
+    class PerChannelAR(LinearAR):
+        name = "per_channel_ar"
+        multivariate = False
+
+    x = _data("multi")[:N_TRAIN]
+    joint = PerChannelAR(lags=3).fit(x, LORENZ_DT)
+    out = joint.predict(HORIZON)
+    for i in range(3):
+        alone = LinearAR(lags=3, seed=joint._channel_seed(i)).fit(x[:, i : i + 1], LORENZ_DT)
+        np.testing.assert_allclose(out[:, i : i + 1], alone.predict(HORIZON), rtol=1e-12)
+    window = _data("multi")[-50:]
+    assert joint.predict(4, context=window).shape == (4, 3)
+
+
+def test_generic_darts_adapter_takes_any_darts_model():
+    """A one-class adapter for a local (non-torch) darts model: drift, refitted on a context."""
+
+    class Drift(DartsForecaster):
+        name = "drift"
+        global_model = False
+        darts_class = "NaiveDrift"
+        defaults = {"standardize": False}
+
+    x = np.linspace(0.0, 9.0, 10)[:, None] * np.array([[1.0, -2.0]])
+    model = Drift().fit(x, 0.1)
+    np.testing.assert_allclose(model.predict(3), [[10, -20], [11, -22], [12, -24]], rtol=1e-6)
+    np.testing.assert_allclose(model.predict(2, context=x[:5] + 100.0),
+                               [[105, 90], [106, 88]], rtol=1e-6)
+
+
+def test_sindy_identifies_lorenz():
+    model = make("sindy").fit(lorenz_trajectory(1000, seed=0), LORENZ_DT)
+    coef = dict(zip(model._model.get_feature_names(), model._coef[1]))  # dy/dt
+    # Lorenz: dy/dt = 28 x - y - x z; finite differences of order 4 at 100 points per period
+    # recover the coefficients to well under 1 %.
+    assert coef["x0"] == pytest.approx(28.0, rel=0.01)
+    assert coef["x1"] == pytest.approx(-1.0, rel=0.01)
+    assert coef["x0 x2"] == pytest.approx(-1.0, rel=0.01)
+
+
+def test_blow_up_is_nan_padded_not_raised():
+    # dx/dt = x^2 has x(t) = x0 / (1 - x0 t): SINDy identifies it and its forecast blows up at
+    # t = 1/x0, after which the forecast must be NaN.
+    t = np.arange(200) * 0.002
+    x = (1.0 / (1.0 - t))[:, None]
+    model = make("sindy", include_bias=False).fit(x, 0.002)
+    out = model.predict(400)
+    assert out.shape == (400, 1)
+    assert np.all(np.isfinite(out[:100])) and np.all(np.isnan(out[-50:]))
+    finite = np.isfinite(out[:, 0])
+    assert not np.any(finite[np.argmin(finite):]), "NaN must run to the end"
+
+
+def test_nan_padded():
+    vals = np.array([[1.0, 2.0], [3.0, np.inf], [5.0, 6.0]])
+    np.testing.assert_array_equal(nan_padded(vals, 4, 2),
+                                  [[1, 2], [np.nan, np.nan], [np.nan, np.nan], [np.nan, np.nan]])
+
+
+# ------------------------------------------------------------------------------------------------
+# Quality floors (slow)
+# ------------------------------------------------------------------------------------------------
+QUALITY_SEEDS = range(5)
+QUALITY_TRAIN = 1000
+QUALITY_HORIZON = 1000  # ~13.6 Lyapunov times
+VPT_FLOORS = {"nvar": 5.0, "sindy": 3.0, "esn": 1.5}
+BEAT_NAIVE = ("node", "transformer", "nbeats")
+REPORTED = ("naive", "mean", "linear", "nvar1")
+
+
+@pytest.fixture(scope="module")
+def quality():
+    """{name: {"vpt": [...], "smape_1lt": [...], "fit_s": [...]}} over the seeds."""
+    results = {}
+    for name in (*VPT_FLOORS, *BEAT_NAIVE, *REPORTED):
+        rows = {"vpt": [], "smape_1lt": [], "fit_s": []}
+        for seed in QUALITY_SEEDS:
+            x = lorenz_trajectory(QUALITY_TRAIN + QUALITY_HORIZON, pts_per_period=PTS_PER_PERIOD,
+                                  seed=seed)
+            start = time.process_time()
+            model = make(name, seed=seed).fit(x[:QUALITY_TRAIN], LORENZ_DT)
+            rows["fit_s"].append(time.process_time() - start)
+            pred = model.predict(QUALITY_HORIZON)
+            scores = metrics(x[QUALITY_TRAIN:], pred, dt=LORENZ_DT, max_lyapunov=MAX_LYAPUNOV)
+            rows["vpt"].append(scores["vpt"])
+            rows["smape_1lt"].append(scores["smape_1lt"])
+        results[name] = rows
+    print(f"\nLorenz, {PTS_PER_PERIOD} pts/period, {QUALITY_TRAIN} train points, horizon "
+          f"{QUALITY_HORIZON}, seeds {list(QUALITY_SEEDS)} (medians; fit = CPU seconds)")
+    print(f"{'model':12s} {'VPT (Lyap. times)':>18s} {'sMAPE 1st LT':>13s} {'fit s':>7s}  VPT per seed")
+    for name, rows in sorted(results.items(), key=lambda kv: -np.median(kv[1]["vpt"])):
+        print(f"{name:12s} {np.median(rows['vpt']):18.2f} {np.median(rows['smape_1lt']):13.1f} "
+              f"{np.median(rows['fit_s']):7.1f}  {np.round(rows['vpt'], 2).tolist()}")
+    return results
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(VPT_FLOORS))
+def test_quality_floor_vpt(name, quality):
+    assert np.median(quality[name]["vpt"]) >= VPT_FLOORS[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BEAT_NAIVE)
+def test_quality_beats_naive(name, quality):
+    assert np.median(quality[name]["smape_1lt"]) < np.median(quality["naive"]["smape_1lt"])
