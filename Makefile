@@ -22,8 +22,13 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q
 
+# The default sweep in parallel (joblib, two workers), then the leaderboard.
 bench: $(STAMP)
-	$(PY) runners/catalogue.py
+	$(PY) runners/bench.py -m sweep=$(SWEEP) hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(PY) runners/leaderboard.py sweep_name=$(SWEEP)
+
+leaderboard: $(STAMP)
+	$(PY) runners/leaderboard.py sweep_name=$(SWEEP)
 
 catalogue: $(STAMP)
 	$(PY) runners/catalogue.py

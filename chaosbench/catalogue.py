@@ -147,3 +147,27 @@ def write_block(name: str, key: str, values: dict[str, Any]) -> Path:
     os.replace(tmp, path)
     load_spec.cache_clear()
     return path
+
+
+def markdown_table() -> str:
+    """The README's table of every system: name, dimension, flags, period, largest Lyapunov
+    exponent (with its standard error where recomputed) and citation."""
+    rows = ["| system | dim | flags | period | max Lyapunov | citation |",
+            "|---|---|---|---|---|---|"]
+    for name in systems():
+        spec = load_spec(name)
+        flags = [f for f in ("delay", "nonautonomous", "hamiltonian") if spec["flags"][f]]
+        if not spec["flags"].get("chaotic", True):
+            flags.append("not chaotic")
+        inv = spec["invariants"]
+        lam = f"{float(inv['max_lyapunov']):.4g}"
+        if inv.get("max_lyapunov_stderr") is not None:
+            lam += f" ± {float(inv['max_lyapunov_stderr']):.1g}"
+        dim = len(spec["initial_conditions"]) if spec["flags"]["delay"] else \
+            len(spec.get("postprocessing") or spec["variables"])
+        citation = " ".join(str(spec["citation"]).split()).replace("|", "/")
+        if len(citation) > 90:
+            citation = citation[:87].rstrip() + "..."
+        rows.append(f"| {name} | {dim} | {', '.join(flags)} | {float(spec['period']):.4g} | "
+                    f"{lam} | {citation} |")
+    return "\n".join(rows)
