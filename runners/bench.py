@@ -63,7 +63,18 @@ def _multirun_progress():
     return Progress(log, total)
 
 
+LOCAL_BATCH = 2  # jobs at once under hydra/launcher=local (submitit's local mode)
+
+
+def _cap_local_launcher() -> None:
+    """Submitit's local executor starts every job at once; run them in batches instead."""
+    args = sys.argv[1:]
+    if "hydra/launcher=local" in args and not any("max_batch_size" in a for a in args):
+        sys.argv.append(f"hydra.sweeper.max_batch_size={LOCAL_BATCH}")
+
+
 def cli() -> None:
+    _cap_local_launcher()
     progress = _multirun_progress()
     if progress is None:
         main()
