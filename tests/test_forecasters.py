@@ -14,6 +14,7 @@ Lyapunov time. Run ``-s`` to print the figures.
 from __future__ import annotations
 
 import functools
+import os
 import random
 import time
 from pathlib import Path
@@ -22,6 +23,9 @@ import numpy as np
 import pytest
 import torch
 
+import chaosbench
+import chaosbench.metrics
+
 import chaosbench.forecasters as forecasters
 from chaosbench.forecasters import Forecaster, NotFittedError, make, names
 from chaosbench.forecasters.base import nan_padded
@@ -29,84 +33,22 @@ from chaosbench.forecasters.baselines import LinearAR
 from chaosbench.forecasters.darts_models import DartsForecaster
 
 # ------------------------------------------------------------------------------------------------
-# Data and metrics. Local stand-ins until the catalogue and metrics APIs land; switching is one
-# line each, marked SWITCH below.
+# Data and metrics: the catalogue and the metrics registry.
 # ------------------------------------------------------------------------------------------------
-LORENZ_YAML = Path(__file__).resolve().parents[1] / "systems" / "Lorenz.yaml"
-MAX_LYAPUNOV = 0.906  # Lorenz largest Lyapunov exponent (literature value)
 PTS_PER_PERIOD = 100
+LORENZ = chaosbench.system("Lorenz")
+#: The literature value (Sprott 2003), so the floors do not move when the catalogue's estimate is
+#: recomputed.
+MAX_LYAPUNOV = 0.906
+LORENZ_DT = LORENZ.period / PTS_PER_PERIOD
 
 
-@functools.lru_cache(maxsize=None)
-def _lorenz_meta() -> tuple[float, tuple[float, ...]]:
-    """(period, initial condition) from the catalogue file, with literature fallbacks."""
-    import yaml
-
-    try:
-        meta = yaml.safe_load(LORENZ_YAML.read_text())
-        return float(meta["period"]), tuple(float(v) for v in meta["initial_conditions"])
-    except (OSError, KeyError, TypeError, ValueError):
-        return 1.5008, (-9.7869288, -15.03852, 20.533978)
+def lorenz_trajectory(n: int, pts_per_period: int = PTS_PER_PERIOD, seed: int = 0) -> np.ndarray:
+    """(n, 3) Lorenz trajectory from a point on the attractor drawn from ``seed``."""
+    return LORENZ.trajectory(n, pts_per_period=pts_per_period, seed=seed)
 
 
-def _lorenz_rhs(_t: float, s: np.ndarray) -> list[float]:
-    x, y, z = s
-    return [10.0 * (y - x), x * (28.0 - z) - y, x * y - 2.667 * z]
-
-
-@functools.lru_cache(maxsize=None)
-def _lorenz_attractor() -> np.ndarray:
-    """Points on the attractor: the default initial condition after a 50-period transient."""
-    from scipy.integrate import solve_ivp
-
-    period, ic = _lorenz_meta()
-    t_eval = np.arange(50 * period, 150 * period, period / PTS_PER_PERIOD)
-    sol = solve_ivp(_lorenz_rhs, (0, t_eval[-1]), ic, method="DOP853", rtol=1e-10, atol=1e-10,
-                    t_eval=t_eval)
-    return sol.y.T
-
-
-def _local_lorenz_trajectory(n: int, pts_per_period: int = PTS_PER_PERIOD, seed: int = 0):
-    """(n, 3) Lorenz trajectory at dt = period / pts_per_period from a seed-chosen attractor point."""
-    from scipy.integrate import solve_ivp
-
-    period, _ = _lorenz_meta()
-    attractor = _lorenz_attractor()
-    x0 = attractor[np.random.default_rng(seed).integers(len(attractor))]
-    t_eval = np.arange(n) * (period / pts_per_period)
-    sol = solve_ivp(_lorenz_rhs, (0, t_eval[-1]), x0, method="DOP853", rtol=1e-10, atol=1e-10,
-                    t_eval=t_eval)
-    return sol.y.T
-
-
-# SWITCH: lorenz_trajectory = lambda n, pts_per_period=100, seed=0: chaosbench.system("Lorenz").trajectory(n, pts_per_period=pts_per_period, seed=seed)
-lorenz_trajectory = _local_lorenz_trajectory
-LORENZ_DT = _lorenz_meta()[0] / PTS_PER_PERIOD
-
-
-def _smape_rows(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """sMAPE per step (0-200), averaged over dimensions; 0/0 terms count 0, non-finite -> 200."""
-    with np.errstate(all="ignore"):
-        den = np.abs(y_true) + np.abs(y_pred)
-        ratio = np.where(den > 0, np.abs(y_true - y_pred) / den, 0.0)
-    rows = 200.0 * ratio.mean(axis=1)
-    rows[~np.all(np.isfinite(y_pred), axis=1)] = 200.0
-    return rows
-
-
-def _local_metrics(y_true, y_pred, *, dt, max_lyapunov):
-    """VPT: first step whose cumulative prefix sMAPE exceeds 30 (number of valid steps before it,
-    the horizon if never), times dt * max_lyapunov; smape_1lt: sMAPE over the first Lyapunov time."""
-    rows = _smape_rows(np.asarray(y_true), np.asarray(y_pred))
-    cumulative = np.cumsum(rows) / np.arange(1, len(rows) + 1)
-    over = np.flatnonzero(cumulative > 30.0)
-    steps = int(over[0]) if over.size else len(rows)
-    n_1lt = max(1, int(round(1.0 / (dt * max_lyapunov))))
-    return {"vpt": steps * dt * max_lyapunov, "smape_1lt": float(rows[:n_1lt].mean())}
-
-
-# SWITCH: metrics = lambda y_true, y_pred, *, dt, max_lyapunov: chaosbench.metrics.compute(y_true, y_pred, dt=dt, max_lyapunov=max_lyapunov, include=["vpt", "smape_1lt"])
-metrics = _local_metrics
+metrics = functools.partial(chaosbench.metrics.compute, include=["vpt", "smape_1lt"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -219,6 +161,17 @@ def test_config_mirrors_class(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_hydra_instantiates_the_config(name):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    cfg = OmegaConf.load(forecasters.conf_dir() / "forecaster" / f"{name}.yaml")
+    model = instantiate(cfg, seed=2)
+    assert type(model) is type(make(name)) and model.seed == 2
+    assert model.hyperparameters == make(name).hyperparameters
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_multivariate_shapes_finite_and_no_files(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     model = _build(name).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
@@ -249,6 +202,10 @@ def test_horizon_honoured_and_prefix_consistent(name):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_deterministic_under_seed(name):
+    # A different global random state must not matter: models use only their own seed.
+    np.random.seed(99)
+    random.seed(99)
+    torch.manual_seed(99)
     again = _build(name, seed=0).fit(_data("multi")[:N_TRAIN], LORENZ_DT).predict(HORIZON)
     np.testing.assert_array_equal(again, _fitted(name).predict(HORIZON))
     np.testing.assert_array_equal(_fitted(name).predict(HORIZON), _fitted(name).predict(HORIZON))
@@ -282,15 +239,18 @@ def test_context(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_global_rng_untouched(name):
+def test_global_state_untouched(name):
+    """Global numpy / random / torch generators, thread count and working directory."""
     np.random.seed(1234)
     random.seed(1234)
     torch.manual_seed(1234)
     before = _rng_state()
+    threads, cwd = torch.get_num_threads(), os.getcwd()
     model = _build(name, seed=3).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
     model.predict(HORIZON)
     model.predict(HORIZON, context=_data("multi")[-60:])
     assert _same_rng_state(before, _rng_state())
+    assert torch.get_num_threads() == threads and os.getcwd() == cwd
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -410,10 +370,11 @@ def quality():
         results[name] = rows
     print(f"\nLorenz, {PTS_PER_PERIOD} pts/period, {QUALITY_TRAIN} train points, horizon "
           f"{QUALITY_HORIZON}, seeds {list(QUALITY_SEEDS)} (medians; fit = CPU seconds)")
-    print(f"{'model':12s} {'VPT (Lyap. times)':>18s} {'sMAPE 1st LT':>13s} {'fit s':>7s}  VPT per seed")
+    header = f"{'model':12s} {'VPT (Lyap. times)':>18s} {'sMAPE 1st LT':>13s} {'fit s':>7s}"
+    print(f"{header}  VPT per seed")
     for name, rows in sorted(results.items(), key=lambda kv: -np.median(kv[1]["vpt"])):
         print(f"{name:12s} {np.median(rows['vpt']):18.2f} {np.median(rows['smape_1lt']):13.1f} "
-              f"{np.median(rows['fit_s']):7.1f}  {np.round(rows['vpt'], 2).tolist()}")
+              f"{np.median(rows['fit_s']):7.2f}  {np.round(rows['vpt'], 2).tolist()}")
     return results
 
 

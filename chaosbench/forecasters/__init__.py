@@ -25,14 +25,9 @@ __all__ = ["Forecaster", "NotFittedError", "conf_dir", "load_config", "make", "n
 
 def conf_dir() -> Path:
     """The ``conf/`` directory: the repository's, else the one shipped inside the package."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parents[2] / "conf", here.parents[1] / "conf"):
-        if (candidate / "forecaster").is_dir():
-            return candidate
-    raise FileNotFoundError(
-        f"no conf/forecaster directory found at {here.parents[2] / 'conf'} "
-        f"or {here.parents[1] / 'conf'}"
-    )
+    from chaosbench.paths import data_dir
+
+    return data_dir("conf")
 
 
 def names() -> list[str]:

@@ -45,7 +45,8 @@ class LinearAR(Forecaster):
     """Linear vector autoregression, iterated for multi-step forecasts.
 
     x[t+1] = c + sum_{j=1..lags} A_j x[t+1-j], fitted jointly over all dimensions by ridge
-    regression (penalty ``ridge`` on the lag coefficients, not on the intercept c).
+    regression. The penalty on the lag coefficients (not on the intercept c) is ``ridge`` times
+    the mean diagonal of the centred Gram matrix, so it does not depend on the data's scale.
     """
 
     name: ClassVar[str] = "linear"

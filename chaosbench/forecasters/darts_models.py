@@ -45,7 +45,8 @@ def _quiet() -> Iterator[None]:
     import darts.models  # noqa: F401
     import pytorch_lightning  # noqa: F401
 
-    loggers = [logging.getLogger(n) for n in ("darts", "pytorch_lightning", "lightning", "lightning_fabric")]
+    names = ("darts", "pytorch_lightning", "lightning", "lightning_fabric")
+    loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -116,7 +117,7 @@ class DartsForecaster(Forecaster):
             if self.global_model:
                 window = context[-self.min_context_points :]
                 pred = self._model.predict(n, series=_series(window), **self.predict_kwargs())
-            elif context.shape == self._fitted_on.shape and np.array_equal(context, self._fitted_on):
+            elif np.array_equal(context, self._fitted_on):
                 pred = self._model.predict(n, **self.predict_kwargs())
             else:
                 model = self._build()

@@ -45,8 +45,9 @@ class NeuralODE(Forecaster):
     ``iterations`` steps on batches of ``batch_size`` windows of ``window`` steps, learning rate
     cosine-annealed from ``learning_rate`` to ``learning_rate * final_lr_fraction``; integrated
     with the fixed-step torchdiffeq ``solver`` using ``substeps`` steps per sampling interval
-    (fixed steps: a forecast always terminates, even on a field that blows up). A forecast that leaves the box ``escape_factor`` times wider
-    than the training range, or stops being finite, is NaN from there on.
+    (fixed steps: a forecast always terminates, even on a field that blows up). A forecast that
+    leaves the box ``escape_factor`` times wider than the training range, or stops being finite,
+    is NaN from there on.
     """
 
     name: ClassVar[str] = "node"
@@ -95,6 +96,8 @@ class NeuralODE(Forecaster):
 
         hp = self.hyperparameters
         t = torch.arange(n_steps + 1, dtype=torch.float32) * self._h
+        if hp["substeps"] == 1:  # the output grid is the solver grid
+            return odeint(self._field, x0, t, method=hp["solver"])
         step = self._h / hp["substeps"]
         return odeint(self._field, x0, t, method=hp["solver"], options={"step_size": step})
 

@@ -70,8 +70,12 @@ class SINDy(Forecaster):
 
         hp = self.hyperparameters
         model = ps.SINDy(
-            optimizer=ps.STLSQ(threshold=hp["threshold"], alpha=hp["alpha"], max_iter=hp["max_iter"]),
-            feature_library=ps.PolynomialLibrary(degree=hp["degree"], include_bias=hp["include_bias"]),
+            optimizer=ps.STLSQ(
+                threshold=hp["threshold"], alpha=hp["alpha"], max_iter=hp["max_iter"]
+            ),
+            feature_library=ps.PolynomialLibrary(
+                degree=hp["degree"], include_bias=hp["include_bias"]
+            ),
             differentiation_method=ps.FiniteDifference(order=hp["fd_order"], axis=-2),
         )
         with warnings.catch_warnings():
