@@ -42,7 +42,8 @@ def config_hash(config: Mapping[str, Any]) -> str:
 
 def job_id(system: str, forecaster: str, protocol: str, seed: int, config: Mapping) -> str:
     """Readable and unique: the job's keys plus the hash of everything else in its config."""
-    return f"{system}__{forecaster}__{protocol}__s{seed}__{config_hash(config)}"
+    safe = lambda text: str(text).replace("/", "-").replace(" ", "_")  # noqa: E731
+    return f"{safe(system)}__{safe(forecaster)}__{safe(protocol)}__s{seed}__{config_hash(config)}"
 
 
 def job_path(root: str | Path, sweep: str, job: str, suffix: str = ".parquet") -> Path:
