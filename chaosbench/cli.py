@@ -32,11 +32,14 @@ class UsageError(SystemExit):
         self.message = message
 
 
-def choices(key: str) -> list[str]:
-    """Valid values of ``system`` or of a config group."""
+def choices(key: str, nested: bool = True) -> list[str]:
+    """Valid values of ``system`` or of a config group; ``nested`` includes options in
+    subfolders (profiles such as ``forecaster=paper/nbeats``), which ``all`` leaves out."""
     if key == "system":
         return systems()
-    return sorted(p.stem for p in (data_dir("conf") / key).glob("*.yaml"))
+    folder = data_dir("conf") / key
+    files = folder.rglob("*.yaml") if nested else folder.glob("*.yaml")
+    return sorted(p.relative_to(folder).with_suffix("").as_posix() for p in files)
 
 
 def _parse(overrides: list[str]):
@@ -68,7 +71,7 @@ def preflight(argv: list[str]) -> list[str]:
             valid = choices(key)
             values = _values(override)
             if values == ["all"]:
-                values = valid if key != "sweep" else values
+                values = choices(key, nested=False) if key != "sweep" else values
                 text = f"{key}={','.join(values)}"
                 multirun = multirun or len(values) > 1
             for value in values:

@@ -106,6 +106,10 @@ def test_preflight_expands_all_and_counts_jobs():
     assert count_jobs(argv[1:], {"seed": "0,1"}) == 135 * 2 * 2
     with pytest.raises(UsageError):
         preflight(["bench.py", "sweep=nope"])
+    # Profiles in subfolders are valid choices but not part of `all`.
+    assert preflight(["bench.py", "forecaster=paper/nbeats"])[1] == "forecaster=paper/nbeats"
+    expanded = preflight(["bench.py", "forecaster=all"])[2].split("=", 1)[1].split(",")
+    assert "nbeats" in expanded and not any("/" in name for name in expanded)
 
 
 def test_submitit_local_launcher_runs_a_two_job_sweep(tmp_path):

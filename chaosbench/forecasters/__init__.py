@@ -9,6 +9,11 @@ a ``_target_`` key naming the class and every hyperparameter with its default::
 
 ``names()`` lists the configurations; ``make(name, **overrides)`` builds one (``seed`` is passed
 the same way). The model modules (torch, darts, ...) are imported only when a model is made.
+
+Models whose default budget is reduced to train in seconds on a CPU also have a ``paper`` profile,
+``conf/forecaster/paper/<name>.yaml`` (the published, heavier setting), listed by
+``paper_names()`` and made with ``make("paper/nbeats")`` or, on the command line,
+``forecaster=paper/nbeats``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,15 @@ from typing import Any
 
 from .base import Forecaster, NotFittedError
 
-__all__ = ["Forecaster", "NotFittedError", "conf_dir", "load_config", "make", "names"]
+__all__ = [
+    "Forecaster",
+    "NotFittedError",
+    "conf_dir",
+    "load_config",
+    "make",
+    "names",
+    "paper_names",
+]
 
 
 def conf_dir() -> Path:
@@ -35,11 +48,17 @@ def names() -> list[str]:
     return sorted(p.stem for p in (conf_dir() / "forecaster").glob("*.yaml"))
 
 
+def paper_names() -> list[str]:
+    """Names of the paper-profile configurations (``"paper/<name>"``), sorted."""
+    return sorted(f"paper/{p.stem}" for p in (conf_dir() / "forecaster" / "paper").glob("*.yaml"))
+
+
 def load_config(name: str) -> dict[str, Any]:
-    """The configuration of forecaster ``name`` as a plain dict (``_target_`` included)."""
+    """The configuration of forecaster ``name`` (or ``"paper/<name>"``) as a plain dict
+    (``_target_`` included)."""
     from omegaconf import OmegaConf  # hydra's config loader: parses 1e-6 as a float
 
-    valid = names()
+    valid = names() + paper_names()
     if name not in valid:
         close = difflib.get_close_matches(str(name), valid, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""

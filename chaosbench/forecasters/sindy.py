@@ -3,6 +3,11 @@
 pysindy's ``SINDy`` with a ``PolynomialLibrary`` and the ``STLSQ`` sparse regression identifies
 dx/dt = Theta(x) Xi from finite-difference derivatives of the training series; the forecast
 integrates the identified equations from the last context point with scipy's ``solve_ivp``.
+
+``sindy_ensemble`` is the variant made for noisy data: ensemble SINDy (E-SINDy, Fasel et al.
+2022, Proc. R. Soc. A 478: 20210904) fits STLSQ on ``n_models`` bootstrap resamples of the
+(derivative, library) rows, optionally also dropping library terms, and keeps the median of the
+coefficients; derivatives come from Savitzky-Golay smoothed finite differences.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import numpy as np
 
 from .base import Forecaster, nan_padded
 
-__all__ = ["SINDy"]
+__all__ = ["SINDy", "EnsembleSINDy"]
 
 
 class SINDy(Forecaster):
@@ -70,18 +75,19 @@ class SINDy(Forecaster):
 
         hp = self.hyperparameters
         model = ps.SINDy(
-            optimizer=ps.STLSQ(
-                threshold=hp["threshold"], alpha=hp["alpha"], max_iter=hp["max_iter"]
-            ),
+            optimizer=self._optimizer(),
             feature_library=ps.PolynomialLibrary(
                 degree=hp["degree"], include_bias=hp["include_bias"]
             ),
-            differentiation_method=ps.FiniteDifference(order=hp["fd_order"], axis=-2),
+            differentiation_method=self._differentiation(),
         )
         with warnings.catch_warnings():
             # STLSQ warns when a threshold eliminates every term of an equation; the model is
             # then simply x' = 0 for that coordinate, which is a valid (if poor) result.
             warnings.simplefilter("ignore")
+            # pysindy's ensembles draw from the global numpy generator: seed it here (the base
+            # class restores the caller's global state after fit).
+            np.random.seed(self.seed % 2**32)
             model.fit(train, t=dt)
         self._model = model
         self._coef = np.asarray(model.coefficients(), dtype=float)  # (d, n_features)
@@ -90,6 +96,17 @@ class SINDy(Forecaster):
         half = np.maximum(hi - lo, 1e-12) * hp["escape_factor"] / 2
         centre = (hi + lo) / 2
         self._box = (centre - half, centre + half)
+
+    def _optimizer(self) -> Any:
+        import pysindy as ps
+
+        hp = self.hyperparameters
+        return ps.STLSQ(threshold=hp["threshold"], alpha=hp["alpha"], max_iter=hp["max_iter"])
+
+    def _differentiation(self) -> Any:
+        import pysindy as ps
+
+        return ps.FiniteDifference(order=self.hyperparameters["fd_order"], axis=-2)
 
     def vector_field(self, x: np.ndarray) -> np.ndarray:
         """The identified dx/dt at states ``x`` (n, d), in the model's (possibly scaled) units."""
@@ -129,3 +146,66 @@ class SINDy(Forecaster):
                 events=escaped,
             )
         return nan_padded(sol.y.T[1:], horizon, context.shape[1])
+
+
+class EnsembleSINDy(SINDy):
+    """Ensemble SINDy for noisy data: median of ``n_models`` STLSQ fits on bootstrap resamples
+    (``bagging``) and, with ``library_ensemble``, on libraries missing ``n_candidates_to_drop``
+    random terms; derivatives by finite differences of order ``fd_order`` on the series smoothed
+    by a Savitzky-Golay filter (``smoother_window`` points, polynomial order
+    ``smoother_polyorder``; 0 switches smoothing off). Resampling is seeded by ``seed``.
+    """
+
+    name: ClassVar[str] = "sindy_ensemble"
+    stochastic: ClassVar[bool] = True
+    defaults: ClassVar[Mapping[str, Any]] = {
+        **SINDy.defaults,
+        "n_models": 20,
+        "bagging": True,
+        "library_ensemble": False,
+        "n_candidates_to_drop": 1,
+        "smoother_window": 9,
+        "smoother_polyorder": 3,
+    }
+
+    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
+        super()._check_hyperparameters(hp)
+        if hp["n_models"] < 1:
+            raise ValueError(f"EnsembleSINDy: n_models must be >= 1, got {hp['n_models']}")
+        if not (hp["bagging"] or hp["library_ensemble"]):
+            raise ValueError("EnsembleSINDy: set bagging and/or library_ensemble (else use sindy)")
+        if hp["n_candidates_to_drop"] < 1:
+            raise ValueError("EnsembleSINDy: n_candidates_to_drop must be >= 1")
+        window, order = hp["smoother_window"], hp["smoother_polyorder"]
+        if window and (window < 3 or window % 2 == 0 or not 0 <= order < window):
+            raise ValueError("EnsembleSINDy: smoother_window must be 0 or an odd int >= 3 "
+                             "greater than smoother_polyorder")
+
+    @property
+    def min_train_points(self) -> int:
+        return max(super().min_train_points, self.hyperparameters["smoother_window"] + 1)
+
+    def _optimizer(self) -> Any:
+        import pysindy as ps
+
+        hp = self.hyperparameters
+        return ps.EnsembleOptimizer(
+            super()._optimizer(),
+            bagging=hp["bagging"],
+            library_ensemble=hp["library_ensemble"],
+            n_models=hp["n_models"],
+            n_candidates_to_drop=hp["n_candidates_to_drop"],
+        )
+
+    def _differentiation(self) -> Any:
+        import pysindy as ps
+
+        hp = self.hyperparameters
+        if not hp["smoother_window"]:
+            return super()._differentiation()
+        return ps.SmoothedFiniteDifference(
+            order=hp["fd_order"],
+            axis=-2,
+            smoother_kws={"window_length": hp["smoother_window"],
+                          "polyorder": hp["smoother_polyorder"], "axis": 0},
+        )
