@@ -39,11 +39,27 @@ class _Compiled:
     outputs: Program | None
 
 
-@lru_cache(maxsize=None)
-def _compile(name: str, spec_id: int) -> _Compiled:
-    from chaosbench.catalogue import load_spec
+# The entries of a system file that define its compiled programs. Parameter *values* are not
+# among them: they are inputs of the programs.
+_EQUATION_KEYS = ("name", "variables", "parameters", "definitions", "equations",
+                  "postprocessing", "delay")
 
-    spec = load_spec(name)
+
+def _equation_key(spec: Mapping[str, Any]) -> str:
+    import json
+
+    shape = {k: spec.get(k) for k in _EQUATION_KEYS}
+    shape["parameters"] = {k: np.shape(v) for k, v in (spec.get("parameters") or {}).items()}
+    return json.dumps(shape, default=str)  # key order kept: definitions are sequential
+
+
+@lru_cache(maxsize=None)
+def _compile(key: str) -> _Compiled:
+    """Parse and compile a system's equations; cached by the equation-defining entries."""
+    import json
+
+    spec = json.loads(key)
+    spec["parameters"] = {k: np.zeros(shape) for k, shape in spec["parameters"].items()}
     eq = parse_equations(spec)
     out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
     return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
@@ -120,7 +136,7 @@ class System:
     # ------------------------------------------------------------------ compiled field
     @cached_property
     def _compiled(self) -> _Compiled:
-        return _compile(self.name, id(self._spec))
+        return _compile(_equation_key(self._spec))
 
     @cached_property
     def _parameter_values(self) -> np.ndarray:

@@ -257,3 +257,15 @@ def test_blow_up_names_the_system_and_the_time():
     lorenz = chaosbench.system("Lorenz")
     with pytest.raises(IntegrationError, match=r"Lorenz: integration stopped at t = [0-9.]+ of"):
         lorenz.trajectory(2000, params={"beta": -10.0})
+
+
+def test_a_system_built_from_its_own_spec_compiles_its_own_equations():
+    from chaosbench.catalogue import load_spec
+    from chaosbench.dynamics import System
+
+    spec = dict(load_spec("Lorenz"))
+    spec["equations"] = dict(spec["equations"], z="x * y - 2 * beta * z")
+    variant = System(spec)
+    x = [1.0, 2.0, 3.0]
+    assert variant.rhs(x)[2] == pytest.approx(2.0 - 2 * 2.667 * 3.0)
+    assert chaosbench.system("Lorenz").rhs(x)[2] == pytest.approx(2.0 - 2.667 * 3.0)
