@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
+from .base import Forecaster
 from .darts_models import DartsForecaster
 
 __all__ = [
@@ -138,6 +139,14 @@ class AutoARIMA(_Local):
         return self.hyperparameters["max_p"] + self.hyperparameters["max_d"] + 1
 
 
+def _check_season(model: Forecaster, hp: Mapping[str, Any], key: str) -> None:
+    """A season length is null (none / detected) or an integer of at least 2."""
+    period = hp[key]
+    if period is not None and (not isinstance(period, int) or period < 2):
+        raise ValueError(f"{type(model).__name__}: {key} must be null or an int >= 2, "
+                         f"got {period!r}")
+
+
 class ExponentialSmoothing(_Local):
     """darts ``ExponentialSmoothing`` (statsmodels Holt-Winters), per dimension: ``trend`` and
     ``seasonal`` components (``additive``, ``multiplicative`` or ``none``), ``damped`` trend.
@@ -160,10 +169,7 @@ class ExponentialSmoothing(_Local):
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
         super()._check_hyperparameters(hp)
-        periods = hp["seasonal_periods"]
-        if periods is not None and (not isinstance(periods, int) or periods < 2):
-            raise ValueError(f"ExponentialSmoothing: seasonal_periods must be null or an int "
-                             f">= 2, got {periods!r}")
+        _check_season(self, hp, "seasonal_periods")
 
     @property
     def min_train_points(self) -> int:
@@ -191,10 +197,7 @@ class Theta(_Local):
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
         super()._check_hyperparameters(hp)
-        period = hp["seasonality_period"]
-        if period is not None and (not isinstance(period, int) or period < 2):
-            raise ValueError(f"{type(self).__name__}: seasonality_period must be null or an int "
-                             f">= 2, got {period!r}")
+        _check_season(self, hp, "seasonality_period")
         if hp["season_mode"] == "multiplicative" and hp["standardize"]:
             raise ValueError(f"{type(self).__name__}: a multiplicative season needs positive "
                              "data: set standardize false")
