@@ -30,8 +30,10 @@ bench: $(STAMP)
 leaderboard: $(STAMP)
 	$(PY) runners/leaderboard.py sweep_name=$(SWEEP)
 
+# Recompute every system's invariants (resumable, parallel), then the README's system table.
 catalogue: $(STAMP)
-	$(PY) runners/catalogue.py
+	$(PY) runners/catalogue.py recompute --jobs 2
+	$(PY) runners/catalogue.py --readme
 
 clean:
 	rm -rf $(VENV) build *.egg-info
