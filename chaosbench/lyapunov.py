@@ -21,6 +21,13 @@ their tangent component stays constant, so the tangent dynamics is block-triangu
 spectrum is the remaining block's plus exact zeros. Those variables are left out of the
 tangent basis and reported as ``exact_zero``.
 
+Fields that jump across a surface (``sign``, ``heaviside``, ``where`` of the state; see
+:func:`discontinuities`) have an almost-everywhere Jacobian that misses the jumps (their
+saltation matrices; Mueller 1995): for them the whole spectrum also comes from ``k`` perturbed
+copies of the state evolved by the nonlinear flow and re-orthonormalised like the tangent
+basis (the form in which Benettin et al. first computed spectra), and that spectrum is the
+primary one. A field whose Jacobian is not finite on the attractor gets only the copies.
+
 Delay equations ``x' = f(x(t), x(t - tau))``: the state is a function on [t - tau, t]; we use the
 method-of-steps grid (the solution at ``m + 1`` nodes spaced ``h = tau / m``, with its derivative
 there, which the cubic Hermite midpoint values need) as the discretised state, in the spirit of
@@ -33,7 +40,9 @@ Standard errors: every lane (an independent initial condition drawn from the att
 cut into blocks of equal length after a transient; each (lane, block) gives one estimate and the
 standard error is their standard deviation over the square root of their number (batch means).
 Integration stops once the largest exponent's standard error is below a relative and an absolute
-target, or at a maximum number of blocks. Randomness: only ``numpy.random.default_rng(seed)``.
+target and the chaos verdict (:func:`is_chaotic`, :func:`is_decided`) is clear, or at a maximum
+number of blocks. An orbit that leaves the attractor (100 standard deviations away) is restarted
+from the pool and its block dropped. Randomness: only ``numpy.random.default_rng(seed)``.
 """
 
 from __future__ import annotations
@@ -73,7 +82,7 @@ class LyapunovSettings:
     max_blocks_undecided: int = 200  # this many while it is not (see is_decided)
     rel_stderr: float = 0.02         # stop once stderr(l1) <= rel * |l1| + abs / period
     abs_stderr: float = 0.002
-    growth: float = 3.0              # QR at least every growth / (mean spread of J's sym. part)
+    growth: float = 3.0              # QR every growth / (spread of Re eig J), <= one period
     samples_per_period: int = 32     # states recorded for the period and dimension estimates
     rtol: float = 1e-9               # DOP853 tolerances (field and perturbed copies)
     atol: float = 1e-9
@@ -272,7 +281,8 @@ def _batch_stats(est: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard error over (lane, block) estimates, shape (n, ...); rows holding NaN
     (blocks a restarted orbit did not complete) are left out."""
     est = np.asarray(est, dtype=float)
-    ok = np.all(np.isfinite(est.reshape(len(est), -1)), axis=1) if est.ndim > 1 else np.isfinite(est)
+    flat = est.reshape(len(est), -1)
+    ok = np.all(np.isfinite(flat), axis=1)
     est = est[ok]
     n = est.shape[0]
     mean = est.mean(axis=0) if n else np.full(est.shape[1:], np.nan)
@@ -709,8 +719,10 @@ def _delay_spectrum(system, s: LyapunovSettings, k: int) -> SpectrumEstimate:
     h = tau / m
     lag_step = m // nodes
     spacing_target = system.period / s.samples_per_period
-    stride = max(q for q in range(1, lag_step + 1) if lag_step % q == 0 and q * h <= spacing_target) \
-        if h <= spacing_target else 1
+    stride = 1
+    if h <= spacing_target:
+        stride = max(q for q in range(1, lag_step + 1)
+                     if lag_step % q == 0 and q * h <= spacing_target)
 
     L = s.lanes
     rng = np.random.default_rng(s.seed)
@@ -756,7 +768,8 @@ def _delay_spectrum(system, s: LyapunovSettings, k: int) -> SpectrumEstimate:
         G[:m + 1] = G[m:]
         t0 += tau
         # tangent vectors of the base lanes: QR of [values; h * derivatives]
-        A = np.ascontiguousarray(np.concatenate([V[:m + 1], h * G[:m + 1]], axis=0).transpose(2, 0, 1))
+        A = np.concatenate([V[:m + 1], h * G[:m + 1]], axis=0)
+        A = np.ascontiguousarray(A.transpose(2, 0, 1))
         Qm, logs = _tall_qr(A)
         V[:m + 1] = Qm[:, :m + 1].transpose(1, 2, 0)
         G[:m + 1] = Qm[:, m + 1:].transpose(1, 2, 0) / h

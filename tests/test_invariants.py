@@ -345,7 +345,8 @@ def test_write_invariants_and_flag_round_trip(tmp_path, monkeypatch):
         assert inv["reference"] == original_ref
         assert flag_not_chaotic("Rossler", "Not chaotic: test evidence.")
         spec = catalogue.load_spec("Rossler")
-        assert spec["flags"]["chaotic"] is False and spec["caveats"] == ["Not chaotic: test evidence."]
+        assert spec["flags"]["chaotic"] is False
+        assert spec["caveats"] == ["Not chaotic: test evidence."]
         assert not flag_not_chaotic("Rossler", "again")
     finally:
         catalogue.systems.cache_clear()
