@@ -117,7 +117,14 @@ def _flow(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)) or hasattr(value, "item"):
         v = value.item() if hasattr(value, "item") else value
-        return repr(int(v)) if isinstance(v, int) else repr(float(v))
+        if isinstance(v, int):
+            return repr(int(v))
+        text = repr(float(v))
+        if text in ("inf", "-inf", "nan"):
+            return {"inf": ".inf", "-inf": "-.inf", "nan": ".nan"}[text]
+        mantissa, e, exponent = text.partition("e")
+        # YAML 1.1 (PyYAML) reads 1e-09 as a string: the mantissa needs a dot.
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
     return yaml.safe_dump(value, default_style='"', width=10_000).strip()
 
 
