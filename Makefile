@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
+CB     := $(VENV)/bin/chaosbench
 STAMP  := $(VENV)/.installed
 # torch is pinned to the CPU build through this constraints file (see README).
 CONSTRAINTS := .ci/constraints.txt
@@ -24,16 +25,16 @@ test-all: $(STAMP)
 
 # The default sweep in parallel (joblib, two workers), then the leaderboard.
 bench: $(STAMP)
-	$(PY) runners/bench.py -m sweep=$(SWEEP) hydra/launcher=joblib hydra.launcher.n_jobs=2
-	$(PY) runners/leaderboard.py sweep_name=$(SWEEP)
+	$(CB) bench -m sweep=$(SWEEP) hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(CB) leaderboard sweep_name=$(SWEEP)
 
 leaderboard: $(STAMP)
-	$(PY) runners/leaderboard.py sweep_name=$(SWEEP)
+	$(CB) leaderboard sweep_name=$(SWEEP)
 
 # Recompute every system's invariants (resumable, parallel), then the README's system table.
 catalogue: $(STAMP)
-	$(PY) runners/catalogue.py recompute --jobs 2
-	$(PY) runners/catalogue.py --readme
+	$(CB) catalogue recompute --jobs 2
+	$(CB) catalogue --readme
 
 clean:
 	rm -rf $(VENV) build *.egg-info

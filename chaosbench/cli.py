@@ -130,7 +130,7 @@ class Progress:
         self._thread.join(timeout=5)
 
 
-def run_cli(main: Callable[[], None], argv: list[str] | None = None) -> None:
+def run_cli(main: Callable[[], None], argv: list[str] | None = None) -> int:
     """Run a Hydra main after :func:`preflight`; usage errors print one line and exit 2."""
     argv = list(sys.argv if argv is None else argv)
     try:
@@ -139,3 +139,55 @@ def run_cli(main: Callable[[], None], argv: list[str] | None = None) -> None:
         print(f"error: {error.message}", file=sys.stderr)
         raise SystemExit(2) from None
     main()
+    return 0
+
+
+EXAMPLES = """\
+examples:
+  chaosbench bench system=Lorenz forecaster=esn forecaster.units=1000
+  chaosbench bench -m system=Lorenz,Rossler forecaster=nvar,sindy seed=0,1,2
+  chaosbench bench -m sweep=default hydra/launcher=joblib
+  chaosbench bench --config-dir ./my_conf forecaster=mine      # your own model
+  chaosbench leaderboard sweep_name=default
+  chaosbench <command> --help                                   # a command's own options"""
+
+
+def usage() -> str:
+    """``chaosbench --help``: the commands, the config groups and examples."""
+    from chaosbench.commands import COMMANDS
+
+    width = max(map(len, COMMANDS))
+    lines = ["usage: chaosbench <command> [args...]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items()]
+    lines += ["", "config groups (override with group=option, e.g. forecaster=esn):"]
+    for group in _GROUPS:
+        options = choices(group)
+        shown = ", ".join(options[:12]) + (f", ... ({len(options)} in all)" if len(options) > 12
+                                           else "")
+        lines.append(f"  {group}: {shown}")
+    lines.append(f"  system: {len(systems())} systems (chaosbench catalogue lists them), or all")
+    return "\n".join(lines + ["", EXAMPLES])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``chaosbench`` console script: dispatch to ``chaosbench.commands.<command>``."""
+    import importlib
+
+    from chaosbench.commands import COMMANDS
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from chaosbench import __version__
+
+        print(f"chaosbench {__version__}")
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"error: {suggest(name, list(COMMANDS), 'command')}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(f"chaosbench.commands.{COMMANDS[name][0]}")
+    status = module.main(rest)
+    return int(status or 0)

@@ -6,7 +6,6 @@ inside the package as ``chaosbench/_systems`` and ``chaosbench/_conf`` (see pypr
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 _ROOT = Path(__file__).resolve().parents[1]
@@ -19,4 +18,10 @@ def data_dir(kind: str) -> Path:
     checkout = _ROOT / kind
     if (_ROOT / "pyproject.toml").is_file() and checkout.is_dir():
         return checkout
-    return Path(str(resources.files(f"chaosbench._{kind}")))
+    # An installed wheel: plain folders next to this file. (importlib.resources would hand back a
+    # MultiplexedPath for these namespace folders, whose str() is not a path.)
+    installed = Path(__file__).resolve().parent / f"_{kind}"
+    if not installed.is_dir():
+        raise FileNotFoundError(f"chaosbench's {kind} folder is missing: looked for {checkout} "
+                                f"and {installed}; reinstall the package")
+    return installed

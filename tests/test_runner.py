@@ -23,7 +23,7 @@ NAIVE = {"_target_": "chaosbench.forecasters.baselines.Naive"}
 
 def bench(*args, cwd=ROOT, timeout=300):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "tests"))
-    return subprocess.run([sys.executable, str(ROOT / "runners" / "bench.py"), *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "chaosbench", "bench", *args], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=timeout)
 
 

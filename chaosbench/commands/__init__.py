@@ -1,0 +1,17 @@
+"""The ``chaosbench`` command line: one module per command, each with ``main(argv) -> int``.
+
+``chaosbench <command> [args...]`` imports ``chaosbench.commands.<module>`` and calls its
+``main`` with the remaining arguments. A command returns (or exits with) 0 on success and 2 on
+bad input, after printing one line that says what was wrong and what is valid.
+
+To add a command, write its module here and add one entry to :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+#: command name -> (module under chaosbench.commands, one-line summary)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "bench": ("bench", "run benchmark jobs (a Hydra app: overrides, -m sweeps, launchers)"),
+    "leaderboard": ("leaderboard", "aggregate a sweep into leaderboard CSVs and print it"),
+    "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
+}
