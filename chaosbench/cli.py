@@ -123,6 +123,29 @@ def all_choices(key: str, *, include_nonchaotic: bool = False) -> list[str]:
     return choices(key, nested=False)
 
 
+def launchers(extra_dirs: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Valid ``hydra/launcher=`` options: Hydra's installed launcher plugins and our configs."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # discovers the plugins, which register their launcher configs
+    found = {k.removesuffix(".yaml") for k in ConfigStore.instance().repo["hydra"]["launcher"]}
+    for root in (data_dir("conf"), *map(Path, extra_dirs)):
+        found |= {p.stem for p in (Path(root) / "hydra" / "launcher").glob("*.yaml")}
+    return sorted(found)
+
+
+def _top_level_keys() -> list[str]:
+    """The settings of ``conf/bench.yaml`` and of the sweep files (``sweep_name``)."""
+    import yaml
+
+    keys: set[str] = set()
+    for path in [data_dir("conf") / "bench.yaml", *(data_dir("conf") / "sweep").glob("*.yaml")]:
+        with open(path, encoding="utf-8") as f:
+            keys |= set(yaml.safe_load(f) or {})
+    return sorted(keys - {"defaults", "hydra"})
+
+
 def _parse(overrides: list[str]):
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
@@ -215,9 +238,24 @@ def preflight(argv: list[str]) -> list[str]:
     expanded, multirun = [], False
     for text, override in zip(overrides, parsed):
         key = override.key_or_group
+        if key == "hydra/launcher":
+            valid = launchers(dirs)
+            for value in map(str, _values(override)):
+                if value not in valid:
+                    raise UsageError(suggest(value, valid, "launcher"))
+        if key == "hydra.launcher.n_jobs":
+            for value in _values(override):
+                if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                    raise UsageError(f"hydra.launcher.n_jobs={value!r} is not valid: n_jobs must "
+                                     f"be an integer >= 1")
         if override.is_delete() or key.startswith("hydra"):
             expanded.append(text)
             continue
+        if ("." not in key and "/" not in key and key not in ("system", *_GROUPS)
+                and not override.is_add() and not override.is_force_add()
+                and key not in _top_level_keys()):
+            raise UsageError(suggest(key, _top_level_keys(), "setting")
+                             + " (use +key=value to add a new one)")
         if key in ("system", *_GROUPS) and override.package is None:
             valid = choices(key, extra_dirs=dirs)
             values = [str(v) for v in _values(override)]
