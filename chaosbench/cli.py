@@ -20,6 +20,7 @@ naming what was wrong, what is valid and the nearest name, exit status 2, and no
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,6 +48,9 @@ class UsageError(SystemExit):
     def __init__(self, message: str):
         super().__init__(2)
         self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def split_argv(args: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -224,6 +228,32 @@ def _check_hyperparameter(forecasters: list[str], key: str, values: list[Any]) -
                     from None
 
 
+def _check_target(name: str, dirs: list[str]) -> None:
+    """Import the class behind forecaster ``name`` (shipped, registered, entry point or a user
+    config dir's YAML): a broken entry point or a ``_target_`` that is not a model stops here."""
+    from chaosbench import forecasters as registry
+
+    target = None
+    for folder in reversed(dirs):  # a user's config dir shadows the shipped one, as in Hydra
+        path = Path(folder) / "forecaster" / f"{name}.yaml"
+        if path.is_file():
+            from omegaconf import OmegaConf
+
+            target = OmegaConf.load(path).get("_target_")
+            if not target:
+                raise UsageError(f"{path}: no _target_ (the class to build)")
+            break
+    if target is None:
+        try:
+            target = registry.load_config(name)["_target_"]
+        except (ValueError, KeyError):
+            return
+    try:
+        registry.resolve(str(target))
+    except (ImportError, TypeError) as error:
+        raise UsageError(f"forecaster {name!r}: {error}") from None
+
+
 def preflight(argv: list[str]) -> list[str]:
     """Check and expand a Hydra command line; returns the arguments to hand to Hydra."""
     head, args = argv[:1], list(argv[1:])
@@ -274,11 +304,16 @@ def preflight(argv: list[str]) -> list[str]:
         elif not key.startswith("forecaster."):
             _check_setting(key, _values(override))
         expanded.append(text)
+    targets_overridden = False
     for text, override in zip(overrides, parsed):
         key = override.key_or_group
         if key.startswith("forecaster.") and not override.is_delete():
             names = chosen_forecasters or ["naive"]
             _check_hyperparameter(names, key.split(".", 1)[1], _values(override))
+            targets_overridden |= key == "forecaster._target_"
+    if not targets_overridden:
+        for name in chosen_forecasters:
+            _check_target(name, dirs)
     if multirun and not {"-m", "--multirun"} & set(flags):
         flags.insert(0, "-m")
     return head + flags + expanded
@@ -385,6 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     from chaosbench.commands import COMMANDS
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, "")  # like `python -m`: a user's model module in the current folder
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
