@@ -54,13 +54,20 @@ def _equation_key(spec: Mapping[str, Any]) -> str:
 
 
 @lru_cache(maxsize=None)
-def _compile(key: str) -> _Compiled:
-    """Parse and compile a system's equations; cached by the equation-defining entries."""
+def _parse(key: str) -> Equations:
+    """A system's equations as SymPy (read without ``eval``); cached by the equation-defining
+    entries."""
     import json
 
     spec = json.loads(key)
     spec["parameters"] = {k: np.zeros(shape) for k, shape in spec["parameters"].items()}
-    eq = parse_equations(spec)
+    return parse_equations(spec)
+
+
+@lru_cache(maxsize=None)
+def _compile(key: str) -> _Compiled:
+    """Compile a system's equations; cached by the equation-defining entries."""
+    eq = _parse(key)
     out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
     return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
 
@@ -112,6 +119,7 @@ class System:
         self.std = np.array(spec["statistics"]["std"], dtype=float)
         if self.delay:
             self.tau = float(self.parameters[spec["delay"]["tau"]])
+        _parse(_equation_key(spec))  # a malformed or unsafe equation fails here, not later
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> "System":
@@ -384,25 +392,40 @@ class System:
         return self._evaluate(program, inputs).reshape(B, n, -1)
 
 
-@lru_cache(maxsize=256)
-def _attractor_pool_cached(name: str, parameters: tuple) -> np.ndarray:
-    from chaosbench.catalogue import system
+class _PoolRequest:
+    """A system together with what its attractor pool depends on: equations, parameter values,
+    initial condition and time scales (not its name, which a copied or edited spec shares with
+    the catalogue's own system). Hashed and compared by that key alone."""
 
-    sys = system(name).with_parameters(**dict(parameters)) if parameters else system(name)
+    def __init__(self, system: System):
+        import json
+
+        self.system = system
+        self.key = json.dumps({
+            "equations": _equation_key(system._spec),
+            "parameters": {k: np.asarray(v, dtype=float).tolist()
+                           for k, v in sorted(system.parameters.items())},
+            "initial_conditions": system.initial_conditions.tolist(),
+            "period": system.period, "dt": system.dt})
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PoolRequest) and other.key == self.key
+
+
+@lru_cache(maxsize=256)
+def _attractor_pool_cached(request: _PoolRequest) -> np.ndarray:
     n = _SAMPLE_PERIODS * _SAMPLE_PPP
-    pool = sys.trajectory(n, pts_per_period=_SAMPLE_PPP, transient=_SETTLE_PERIODS * _SAMPLE_PPP,
-                          postprocess=False)
+    pool = request.system.trajectory(n, pts_per_period=_SAMPLE_PPP,
+                                     transient=_SETTLE_PERIODS * _SAMPLE_PPP, postprocess=False)
     pool.setflags(write=False)
     return pool
 
 
 def _attractor_pool(sys: System) -> np.ndarray:
-    key = tuple(sorted((k, _freeze(v)) for k, v in sys.parameters.items()))
-    return _attractor_pool_cached(sys.name, key)
-
-
-def _freeze(v: Any) -> Any:
-    return tuple(_freeze(u) for u in v) if isinstance(v, (list, tuple, np.ndarray)) else v
+    return _attractor_pool_cached(_PoolRequest(sys))
 
 
 def _check_int(value: Any, what: str, name: str, minimum: int) -> None:
