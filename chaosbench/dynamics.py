@@ -19,7 +19,7 @@ import numpy as np
 from chaosbench import integrate
 from chaosbench.compile import Program, compile_program, jacobian_expressions
 from chaosbench.equations import Equations, flatten_parameters, parse_equations
-from chaosbench.vm import run
+from chaosbench.field import CompiledField
 
 __all__ = ["System", "IntegrationError"]
 
@@ -146,24 +146,26 @@ class System:
     def _compiled(self) -> _Compiled:
         return _compile(_equation_key(self._spec))
 
+    @property
+    def equations(self) -> Equations:
+        """The field as SymPy expressions (every definition substituted)."""
+        return _parse(_equation_key(self._spec))
+
     @cached_property
-    def _parameter_values(self) -> np.ndarray:
+    def field(self) -> CompiledField:
+        """The compiled field with its register layout and this system's parameter values: what
+        integrators and the Lyapunov estimators run (:mod:`chaosbench.field`)."""
         flat = flatten_parameters(self.parameters)
-        return np.array([flat[str(p)] for p in self._compiled.equations.parameters], dtype=float)
+        values = np.array([flat[str(p)] for p in self._compiled.equations.parameters],
+                          dtype=float)
+        return CompiledField(self._compiled.rhs, self._compiled.equations, values, self._bound())
 
     def _registers(self, program: Program, lanes: int) -> np.ndarray:
-        R = program.registers(lanes)
-        p0 = program.n_inputs - len(self._parameter_values)
-        R[p0:program.n_inputs] = self._parameter_values[:, None]
-        return R
+        return self.field.registers(lanes, program)
 
     def _evaluate(self, program: Program, inputs: np.ndarray) -> np.ndarray:
         """Run ``program`` on input rows (lanes, n_inputs - n_params); returns (lanes, n_out)."""
-        lanes = inputs.shape[0]
-        R = self._registers(program, lanes)
-        R[:inputs.shape[1]] = inputs.T
-        run(program.code, R, lanes)
-        return R[program.outputs].T.copy()
+        return self.field.evaluate(inputs, program)
 
     def _field_inputs(self, x: Any, t: float) -> tuple[np.ndarray, bool]:
         x = np.asarray(x, dtype=float)
@@ -308,24 +310,37 @@ class System:
                 raise ValueError(f"{self.name}: n_ic={n_ic} draws initial conditions at random; "
                                  "pass seed= to make the draw reproducible")
             return self.initial_conditions[None, :], n_ic is not None
-        pool = self._attractor_pool()
+        pool = self.attractor_pool()
         index = rng.choice(len(pool), size=n_ic or 1, replace=False)
         return pool[index], n_ic is not None
 
-    def _attractor_pool(self) -> np.ndarray:
-        """States on the attractor, from the default initial condition after a transient."""
+    def attractor_pool(self) -> np.ndarray:
+        """States on the attractor (read-only, ``(4000, width)``: raw states, or delay-embedding
+        rows), from the default initial condition after a transient of 20 periods, 20 per
+        period; seeded initial conditions are drawn from it. Cached by equations, parameters,
+        initial condition and time scales."""
         return _attractor_pool(self)
+
+    def postprocess_states(self, X: np.ndarray) -> np.ndarray:
+        """The observed coordinates of raw states ``X`` (B, n, state_dim): the system's
+        postprocessing map, or ``X`` itself when it has none."""
+        return self._postprocess(X)
+
+    def integration_error(self, status: int, t_reached: float, t_end: float) -> IntegrationError:
+        """The error to raise for an integrator's non-OK ``status``: it names the system, the
+        time reached and what to try."""
+        return IntegrationError(
+            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
+            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
+            "parameters and initial condition, an initial condition on the attractor (seed=), "
+            "or a shorter trajectory.")
 
     # -- integrators -------------------------------------------------------------------
     def _bound(self) -> float:
         return 1e10 * (1.0 + float(np.max(np.abs(self.mean) + self.std)))
 
     def _fail(self, status: int, t_reached: float, t_end: float) -> None:
-        raise IntegrationError(
-            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
-            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
-            "parameters and initial condition, an initial condition on the attractor (seed=), "
-            "or a shorter trajectory.")
+        raise self.integration_error(status, t_reached, t_end)
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
         program = self._compiled.rhs
