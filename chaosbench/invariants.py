@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from chaosbench.catalogue import SpecError, load_spec, system_path, write_block
+from chaosbench.estimators import correlation_dimension
 from chaosbench.lyapunov import (LyapunovSettings, SpectrumEstimate, is_chaotic,
                                  lyapunov_spectrum, shear_bound)
 from chaosbench.systemfile import edit, mark_not_chaotic
@@ -100,11 +101,9 @@ def dominant_period(samples: np.ndarray, spacing: float) -> float:
 
 def correlation_dimension_estimate(samples: np.ndarray) -> tuple[float, float]:
     """Grassberger-Procaccia correlation dimension (Grassberger & Procaccia 1983, Physica D 9:
-    189) of each lane's trajectory, by :func:`chaosbench.metrics.attractor.correlation_dimension`
+    189) of each lane's trajectory, by :func:`chaosbench.estimators.correlation_dimension`
     (<= 1000 points, Theiler window, fit where C(r) is 1e-3..3e-2); mean and standard error over
     the lanes."""
-    from chaosbench.metrics.attractor import correlation_dimension
-
     values = np.array([correlation_dimension(lane) for lane in samples], dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:

@@ -58,7 +58,7 @@ def up_to_date(name: str, settings) -> bool:
     inv = load_spec(name)["invariants"]
     stored = inv.get("settings")
     return (str(inv.get("source", "")).startswith(SOURCE_PREFIX) and isinstance(stored, dict)
-            and all(stored.get(k) == v for k, v in settings.to_dict().items()))
+            and settings.matches(stored))
 
 
 def _work(name: str, settings: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ class LyapunovSettings:
     max_blocks_undecided: int = 200  # this many while it is not (see is_decided)
     rel_stderr: float = 0.02         # stop once stderr(l1) <= rel * |l1| + abs / period
     abs_stderr: float = 0.002
+    all_exponents: bool = False      # ... and with this, every estimated exponent's does
     growth: float = 3.0              # QR every growth / (spread of Re eig J), <= one period
     samples_per_period: int = 32     # states recorded for the period and dimension estimates
     rtol: float = 1e-9               # DOP853 tolerances (field and perturbed copies)
@@ -46,6 +47,19 @@ class LyapunovSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def precise(cls, **overrides: Any) -> "LyapunovSettings":
+        """Every exponent to 1% relative standard error (plus ``abs_stderr / period``, which
+        governs exponents near zero), within at most ``max_blocks`` blocks."""
+        return cls(**{"rel_stderr": 0.01, "all_exponents": True, **overrides})
+
+    def matches(self, stored: dict[str, Any]) -> bool:
+        """Whether a result recorded with settings ``stored`` was computed with these. A field
+        the record lacks was added after it was written, with a default that reproduces the
+        behaviour from before, so it counts as that default."""
+        defaults = type(self)().to_dict()
+        return all(stored.get(k, defaults[k]) == v for k, v in self.to_dict().items())
 
 
 @dataclass

@@ -63,8 +63,8 @@ def is_decided(lam: float, se: float, half: dict[str, float], transient: float,
 def should_stop(blocks: int, est: list[np.ndarray], block_time: float, transient: float,
           period: float, s: LyapunovSettings) -> bool:
     """Stopping rule after ``blocks`` blocks: the largest exponent converged (relative and
-    absolute standard-error targets) and its verdict decided, or ``max_blocks`` with the verdict
-    decided, or ``max_blocks_undecided``."""
+    absolute standard-error targets; with ``all_exponents`` every estimated one) and its
+    verdict decided, or ``max_blocks`` with the verdict decided, or ``max_blocks_undecided``."""
     if blocks < s.min_blocks:
         return False
     if blocks >= s.max_blocks_undecided:
@@ -75,7 +75,9 @@ def should_stop(blocks: int, est: list[np.ndarray], block_time: float, transient
     first = int(np.argmax(mean))
     half = second_half(est, first, block_time, transient)
     decided = is_decided(mean[first], se[first], half, transient, blocks * block_time)
-    return decided and (blocks >= s.max_blocks or converged(mean[first], se[first], period, s))
+    columns = range(mean.size) if s.all_exponents else [first]
+    done = all(converged(mean[i], se[i], period, s) for i in columns)
+    return decided and (blocks >= s.max_blocks or done)
 
 
 def second_half(est: list[np.ndarray], column: int, block_time: float,
