@@ -160,13 +160,6 @@ class System:
                           dtype=float)
         return CompiledField(self._compiled.rhs, self._compiled.equations, values, self._bound())
 
-    def _registers(self, program: Program, lanes: int) -> np.ndarray:
-        return self.field.registers(lanes, program)
-
-    def _evaluate(self, program: Program, inputs: np.ndarray) -> np.ndarray:
-        """Run ``program`` on input rows (lanes, n_inputs - n_params); returns (lanes, n_out)."""
-        return self.field.evaluate(inputs, program)
-
     def _field_inputs(self, x: Any, t: float) -> tuple[np.ndarray, bool]:
         x = np.asarray(x, dtype=float)
         width = self.dim if self.delay else self.state_dim
@@ -187,7 +180,7 @@ class System:
         ``(1,)`` or ``(B, 1)``.
         """
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._compiled.rhs, inputs)
+        out = self.field.evaluate(inputs)
         return out if batch else out[0]
 
     @cached_property
@@ -200,7 +193,7 @@ class System:
         or ``(B, state_dim, state_dim)``. For delay systems the columns are the derivatives with
         respect to the current and the delayed value, shape ``(1, 2)``."""
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._jacobian_program, inputs)
+        out = self.field.evaluate(inputs, self._jacobian_program)
         out = out.reshape(len(out), self.state_dim, -1)
         return out if batch else out[0]
 
@@ -343,18 +336,19 @@ class System:
         raise self.integration_error(status, t_reached, t_end)
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
-        program = self._compiled.rhs
-        R = self._registers(program, len(y0))
+        field = self.field
+        program, R = field.program, field.registers(len(y0))
         max_steps = 1_000_000 + 2_000 * len(times)
         Y, status, t_reached, _ = integrate.solve_ode(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, times,
-            float(rtol), float(atol), self._bound(), max_steps, *integrate.ode_tableau())
+            float(rtol), float(atol), field.bound, max_steps, *integrate.ode_tableau())
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y, (2, 0, 1))  # (B, n, d)
 
     def _integrate_sde(self, y0, times, spacing, level, rng):
-        program = self._compiled.rhs
+        field = self.field
+        program = field.program
         substeps = max(1, math.ceil(spacing / self.dt))
         h = spacing / substeps
         # Start at t = 0 and record from the first requested sample on.
@@ -362,10 +356,10 @@ class System:
         n_samples = first + len(times)
         sigma = level * self.std[: self.state_dim] / math.sqrt(self.period)
         dW = rng.standard_normal(((n_samples - 1) * substeps, self.state_dim, len(y0))) * math.sqrt(h)
-        R = self._registers(program, len(y0))
+        R = field.registers(len(y0))
         Y, status, t_reached = integrate.solve_sde(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, h, substeps,
-            n_samples, sigma, dW, self._bound())
+            n_samples, sigma, dW, field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y[first:], (2, 0, 1))
@@ -373,7 +367,8 @@ class System:
     def _integrate_delay(self, y0: np.ndarray, times: np.ndarray, max_step: float | None):
         """Delay embedding rows ``x(t - k tau / (dim - 1))``, k = 0..dim-1, at ``times``; the
         initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history."""
-        program = self._compiled.rhs
+        field = self.field
+        program = field.program
         tau = self.tau
         if max_step is None:
             spacing = times[1] - times[0] if len(times) > 1 else np.inf
@@ -387,9 +382,9 @@ class System:
         h = tau / m
         n_steps = max(1, math.ceil(times[-1] / h) + 1)
         hist = np.ascontiguousarray(y0.T)  # (E, B)
-        R = self._registers(program, len(y0))
         X, Fx, status, t_reached = integrate.solve_dde(
-            program.code, R, program.outputs, hist, tau, h, n_steps, self._bound())
+            program.code, field.registers(len(y0)), program.outputs, hist, tau, h, n_steps,
+            field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         lags = np.linspace(0.0, tau, self.dim)
@@ -404,7 +399,7 @@ class System:
         B, n, d = X.shape
         flat = X.reshape(B * n, d)
         inputs = np.column_stack([flat, np.zeros(len(flat))])
-        return self._evaluate(program, inputs).reshape(B, n, -1)
+        return self.field.evaluate(inputs, program).reshape(B, n, -1)
 
 
 class _PoolRequest:

@@ -41,7 +41,7 @@ def largest_exponent_two_trajectories(system, *, orbits: int = 4, seed: int = 1,
         interval_periods: time between renormalisations; growth over one interval must stay
             well inside the linear regime (``d0 exp(lambda * interval) << attractor size``).
         separation: ``d0`` relative to the attractor's size (the norm of the pool's standard
-            deviations). The two orbits are separate lanes with their own step-size control, so
+            deviations over the variables that depend on the state). The two orbits are separate lanes with their own step-size control, so
             their integration errors (about rtol per step) are independent and add to the
             distance: ``d0`` must exceed them by orders of magnitude. CellularNeuralNetwork
             (0.096 stored) gives 1.41 at 1e-9, 0.26 at 1e-7, 0.125 at 1e-6 and 0.0999 at 1e-5;
@@ -58,9 +58,13 @@ def largest_exponent_two_trajectories(system, *, orbits: int = 4, seed: int = 1,
                          "(no delay, no explicit t)")
     rng = np.random.default_rng(seed)
     pool = np.asarray(system.attractor_pool(), dtype=float)
-    d0 = separation * float(np.linalg.norm(pool.std(axis=0)))
+    # Phase variables (z' = omega) carry an exact zero exponent and grow without bound: they
+    # are neither displaced nor part of the attractor's size (as in the spectrum).
+    active = [i for i, f in enumerate(eq.rhs) if f.free_symbols & set(eq.variables)]
+    d0 = separation * float(np.linalg.norm(pool[:, active].std(axis=0)))
     x = pool[rng.choice(len(pool), size=orbits, replace=False)]
-    direction = rng.standard_normal(x.shape)
+    direction = np.zeros_like(x)
+    direction[:, active] = rng.standard_normal((orbits, len(active)))
     copy = x + d0 * direction / np.linalg.norm(direction, axis=1, keepdims=True)
     interval = interval_periods * system.period
     per_block = max(1, round(block_periods / interval_periods))
