@@ -19,7 +19,7 @@ import numpy as np
 from chaosbench import integrate
 from chaosbench.compile import Program, compile_program, jacobian_expressions
 from chaosbench.equations import Equations, flatten_parameters, parse_equations
-from chaosbench.vm import run
+from chaosbench.field import CompiledField
 
 __all__ = ["System", "IntegrationError"]
 
@@ -54,13 +54,20 @@ def _equation_key(spec: Mapping[str, Any]) -> str:
 
 
 @lru_cache(maxsize=None)
-def _compile(key: str) -> _Compiled:
-    """Parse and compile a system's equations; cached by the equation-defining entries."""
+def _parse(key: str) -> Equations:
+    """A system's equations as SymPy (read without ``eval``); cached by the equation-defining
+    entries."""
     import json
 
     spec = json.loads(key)
     spec["parameters"] = {k: np.zeros(shape) for k, shape in spec["parameters"].items()}
-    eq = parse_equations(spec)
+    return parse_equations(spec)
+
+
+@lru_cache(maxsize=None)
+def _compile(key: str) -> _Compiled:
+    """Compile a system's equations; cached by the equation-defining entries."""
+    eq = _parse(key)
     out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
     return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
 
@@ -112,6 +119,7 @@ class System:
         self.std = np.array(spec["statistics"]["std"], dtype=float)
         if self.delay:
             self.tau = float(self.parameters[spec["delay"]["tau"]])
+        _parse(_equation_key(spec))  # a malformed or unsafe equation fails here, not later
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> "System":
@@ -138,24 +146,19 @@ class System:
     def _compiled(self) -> _Compiled:
         return _compile(_equation_key(self._spec))
 
+    @property
+    def equations(self) -> Equations:
+        """The field as SymPy expressions (every definition substituted)."""
+        return _parse(_equation_key(self._spec))
+
     @cached_property
-    def _parameter_values(self) -> np.ndarray:
+    def field(self) -> CompiledField:
+        """The compiled field with its register layout and this system's parameter values: what
+        integrators and the Lyapunov estimators run (:mod:`chaosbench.field`)."""
         flat = flatten_parameters(self.parameters)
-        return np.array([flat[str(p)] for p in self._compiled.equations.parameters], dtype=float)
-
-    def _registers(self, program: Program, lanes: int) -> np.ndarray:
-        R = program.registers(lanes)
-        p0 = program.n_inputs - len(self._parameter_values)
-        R[p0:program.n_inputs] = self._parameter_values[:, None]
-        return R
-
-    def _evaluate(self, program: Program, inputs: np.ndarray) -> np.ndarray:
-        """Run ``program`` on input rows (lanes, n_inputs - n_params); returns (lanes, n_out)."""
-        lanes = inputs.shape[0]
-        R = self._registers(program, lanes)
-        R[:inputs.shape[1]] = inputs.T
-        run(program.code, R, lanes)
-        return R[program.outputs].T.copy()
+        values = np.array([flat[str(p)] for p in self._compiled.equations.parameters],
+                          dtype=float)
+        return CompiledField(self._compiled.rhs, self._compiled.equations, values, self._bound())
 
     def _field_inputs(self, x: Any, t: float) -> tuple[np.ndarray, bool]:
         x = np.asarray(x, dtype=float)
@@ -177,7 +180,7 @@ class System:
         ``(1,)`` or ``(B, 1)``.
         """
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._compiled.rhs, inputs)
+        out = self.field.evaluate(inputs)
         return out if batch else out[0]
 
     @cached_property
@@ -190,7 +193,7 @@ class System:
         or ``(B, state_dim, state_dim)``. For delay systems the columns are the derivatives with
         respect to the current and the delayed value, shape ``(1, 2)``."""
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._jacobian_program, inputs)
+        out = self.field.evaluate(inputs, self._jacobian_program)
         out = out.reshape(len(out), self.state_dim, -1)
         return out if batch else out[0]
 
@@ -300,38 +303,52 @@ class System:
                 raise ValueError(f"{self.name}: n_ic={n_ic} draws initial conditions at random; "
                                  "pass seed= to make the draw reproducible")
             return self.initial_conditions[None, :], n_ic is not None
-        pool = self._attractor_pool()
+        pool = self.attractor_pool()
         index = rng.choice(len(pool), size=n_ic or 1, replace=False)
         return pool[index], n_ic is not None
 
-    def _attractor_pool(self) -> np.ndarray:
-        """States on the attractor, from the default initial condition after a transient."""
+    def attractor_pool(self) -> np.ndarray:
+        """States on the attractor (read-only, ``(4000, width)``: raw states, or delay-embedding
+        rows), from the default initial condition after a transient of 20 periods, 20 per
+        period; seeded initial conditions are drawn from it. Cached by equations, parameters,
+        initial condition and time scales."""
         return _attractor_pool(self)
+
+    def postprocess_states(self, X: np.ndarray) -> np.ndarray:
+        """The observed coordinates of raw states ``X`` (B, n, state_dim): the system's
+        postprocessing map, or ``X`` itself when it has none."""
+        return self._postprocess(X)
+
+    def integration_error(self, status: int, t_reached: float, t_end: float) -> IntegrationError:
+        """The error to raise for an integrator's non-OK ``status``: it names the system, the
+        time reached and what to try."""
+        return IntegrationError(
+            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
+            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
+            "parameters and initial condition, an initial condition on the attractor (seed=), "
+            "or a shorter trajectory.")
 
     # -- integrators -------------------------------------------------------------------
     def _bound(self) -> float:
         return 1e10 * (1.0 + float(np.max(np.abs(self.mean) + self.std)))
 
     def _fail(self, status: int, t_reached: float, t_end: float) -> None:
-        raise IntegrationError(
-            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
-            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
-            "parameters and initial condition, an initial condition on the attractor (seed=), "
-            "or a shorter trajectory.")
+        raise self.integration_error(status, t_reached, t_end)
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
-        program = self._compiled.rhs
-        R = self._registers(program, len(y0))
+        field = self.field
+        program, R = field.program, field.registers(len(y0))
         max_steps = 1_000_000 + 2_000 * len(times)
         Y, status, t_reached, _ = integrate.solve_ode(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, times,
-            float(rtol), float(atol), self._bound(), max_steps, *integrate.ode_tableau())
+            float(rtol), float(atol), field.bound, max_steps, *integrate.ode_tableau())
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y, (2, 0, 1))  # (B, n, d)
 
     def _integrate_sde(self, y0, times, spacing, level, rng):
-        program = self._compiled.rhs
+        field = self.field
+        program = field.program
         substeps = max(1, math.ceil(spacing / self.dt))
         h = spacing / substeps
         # Start at t = 0 and record from the first requested sample on.
@@ -339,10 +356,10 @@ class System:
         n_samples = first + len(times)
         sigma = level * self.std[: self.state_dim] / math.sqrt(self.period)
         dW = rng.standard_normal(((n_samples - 1) * substeps, self.state_dim, len(y0))) * math.sqrt(h)
-        R = self._registers(program, len(y0))
+        R = field.registers(len(y0))
         Y, status, t_reached = integrate.solve_sde(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, h, substeps,
-            n_samples, sigma, dW, self._bound())
+            n_samples, sigma, dW, field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y[first:], (2, 0, 1))
@@ -350,7 +367,8 @@ class System:
     def _integrate_delay(self, y0: np.ndarray, times: np.ndarray, max_step: float | None):
         """Delay embedding rows ``x(t - k tau / (dim - 1))``, k = 0..dim-1, at ``times``; the
         initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history."""
-        program = self._compiled.rhs
+        field = self.field
+        program = field.program
         tau = self.tau
         if max_step is None:
             spacing = times[1] - times[0] if len(times) > 1 else np.inf
@@ -364,9 +382,9 @@ class System:
         h = tau / m
         n_steps = max(1, math.ceil(times[-1] / h) + 1)
         hist = np.ascontiguousarray(y0.T)  # (E, B)
-        R = self._registers(program, len(y0))
         X, Fx, status, t_reached = integrate.solve_dde(
-            program.code, R, program.outputs, hist, tau, h, n_steps, self._bound())
+            program.code, field.registers(len(y0)), program.outputs, hist, tau, h, n_steps,
+            field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         lags = np.linspace(0.0, tau, self.dim)
@@ -381,28 +399,43 @@ class System:
         B, n, d = X.shape
         flat = X.reshape(B * n, d)
         inputs = np.column_stack([flat, np.zeros(len(flat))])
-        return self._evaluate(program, inputs).reshape(B, n, -1)
+        return self.field.evaluate(inputs, program).reshape(B, n, -1)
+
+
+class _PoolRequest:
+    """A system together with what its attractor pool depends on: equations, parameter values,
+    initial condition and time scales (not its name, which a copied or edited spec shares with
+    the catalogue's own system). Hashed and compared by that key alone."""
+
+    def __init__(self, system: System):
+        import json
+
+        self.system = system
+        self.key = json.dumps({
+            "equations": _equation_key(system._spec),
+            "parameters": {k: np.asarray(v, dtype=float).tolist()
+                           for k, v in sorted(system.parameters.items())},
+            "initial_conditions": system.initial_conditions.tolist(),
+            "period": system.period, "dt": system.dt})
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PoolRequest) and other.key == self.key
 
 
 @lru_cache(maxsize=256)
-def _attractor_pool_cached(name: str, parameters: tuple) -> np.ndarray:
-    from chaosbench.catalogue import system
-
-    sys = system(name).with_parameters(**dict(parameters)) if parameters else system(name)
+def _attractor_pool_cached(request: _PoolRequest) -> np.ndarray:
     n = _SAMPLE_PERIODS * _SAMPLE_PPP
-    pool = sys.trajectory(n, pts_per_period=_SAMPLE_PPP, transient=_SETTLE_PERIODS * _SAMPLE_PPP,
-                          postprocess=False)
+    pool = request.system.trajectory(n, pts_per_period=_SAMPLE_PPP,
+                                     transient=_SETTLE_PERIODS * _SAMPLE_PPP, postprocess=False)
     pool.setflags(write=False)
     return pool
 
 
 def _attractor_pool(sys: System) -> np.ndarray:
-    key = tuple(sorted((k, _freeze(v)) for k, v in sys.parameters.items()))
-    return _attractor_pool_cached(sys.name, key)
-
-
-def _freeze(v: Any) -> Any:
-    return tuple(_freeze(u) for u in v) if isinstance(v, (list, tuple, np.ndarray)) else v
+    return _attractor_pool_cached(_PoolRequest(sys))
 
 
 def _check_int(value: Any, what: str, name: str, minimum: int) -> None:

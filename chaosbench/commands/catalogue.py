@@ -4,6 +4,7 @@ every system's dynamical invariants.
     chaosbench catalogue                 # print the table (Markdown)
     chaosbench catalogue --readme        # rewrite the table in README.md in place
     chaosbench catalogue recompute [--systems A B] [--jobs 2] [--force] [--dry-run]
+    chaosbench catalogue add MySystem.yaml [--replace]   # a new system from one file
 
 ``recompute`` runs :func:`chaosbench.invariants.compute_invariants` for every system (in
 parallel, one process per job), writes each result into the system's ``invariants:`` block as
@@ -57,7 +58,7 @@ def up_to_date(name: str, settings) -> bool:
     inv = load_spec(name)["invariants"]
     stored = inv.get("settings")
     return (str(inv.get("source", "")).startswith(SOURCE_PREFIX) and isinstance(stored, dict)
-            and all(stored.get(k) == v for k, v in settings.to_dict().items()))
+            and settings.matches(stored))
 
 
 def _work(name: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -190,11 +191,41 @@ def change_table(results: list[dict[str, Any]], top: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def add(file: Path, *, replace: bool = False) -> int:
+    """``catalogue add FILE``: :func:`chaosbench.newsystem.add_system`, then, in a source
+    checkout whose catalogue it is, the README's system table. Bad input: one line, status 2,
+    nothing written."""
+    from chaosbench.catalogue import _directory
+    from chaosbench.newsystem import AddError, add_system
+
+    try:
+        out = add_system(file, replace=replace)
+    except AddError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    inv = out["invariants"]
+    print(f"{out['path']}: written; largest Lyapunov exponent {inv['max_lyapunov']:.4g} +- "
+          f"{inv['max_lyapunov_stderr']:.2g}, Kaplan-Yorke dimension "
+          f"{inv['kaplan_yorke_dimension']}, {'chaotic' if out['chaotic'] else 'NOT chaotic'}")
+    readme = ROOT / "README.md"
+    if _directory() == ROOT / "systems" and readme.is_file() \
+            and BEGIN in readme.read_text(encoding="utf-8"):
+        write_readme(markdown_table(), readme)
+        print(f"{readme.name}: system table rewritten")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chaosbench catalogue",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", choices=["table", "recompute"], default="table",
-                        help="table (default): print the system table; recompute: the invariants")
+    parser.add_argument("command", nargs="?", choices=["table", "recompute", "add"],
+                        default="table",
+                        help="table (default): print the system table; recompute: the "
+                             "invariants; add FILE: validate a new system file, compute its "
+                             "statistics and invariants, and write it into the catalogue")
+    parser.add_argument("file", nargs="?", type=Path, help="add: the new system's YAML file")
+    parser.add_argument("--replace", action="store_true",
+                        help="add: replace a system of the same name")
     parser.add_argument("--readme", action="store_true", help="rewrite README.md's system table")
     parser.add_argument("--systems", nargs="+", metavar="NAME", help="recompute only these")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
@@ -203,6 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also save the results as JSON")
     parser.add_argument("--top", type=int, default=None, help="rows of the change table")
     args = parser.parse_args(argv)
+    if (args.file is not None) != (args.command == "add"):
+        parser.error("a FILE goes with 'add' (chaosbench catalogue add MySystem.yaml), and only "
+                     "with it")
+    if args.command == "add":
+        return add(args.file, replace=args.replace)
     if args.command == "table":
         table = markdown_table()
         if args.readme:
