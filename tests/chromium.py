@@ -37,6 +37,7 @@ class Page:
     images: list[dict]  # alt, loaded (complete and naturalWidth > 0), width
     errors: list[str]  # console errors, uncaught exceptions, failed loads
     title: str
+    value: object = None  # what ``script`` returned
 
 
 class _Pipe:
@@ -135,9 +136,10 @@ def _errors(events: list[dict]) -> list[str]:
     return out
 
 
-def open_page(path: str | Path, *, width: int = 1200, height: int = 900,
-              timeout: float = 60.0) -> Page:
-    """Load ``path`` in a fresh headless Chromium profile and report what it rendered."""
+def open_page(path: str | Path, *, script: str | None = None, width: int = 1200,
+              height: int = 900, timeout: float = 60.0) -> Page:
+    """Load ``path`` in a fresh headless Chromium profile and report what it rendered; a
+    ``script`` (a JavaScript expression) is evaluated after the screenshot, its value returned."""
     executable = binary()
     if executable is None:
         raise FileNotFoundError("chromium is not installed (.ci/services/chromium.sh start)")
@@ -160,6 +162,8 @@ def open_page(path: str | Path, *, width: int = 1200, height: int = 900,
                                                    "returnByValue": True},
                               session=session)["result"]["value"]
             shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session)
-            return Page(base64.b64decode(shot["data"]), images, _errors(pipe.events), title)
+            value = None if script is None else pipe.call("Runtime.evaluate", {
+                "expression": script, "returnByValue": True}, session=session)["result"].get("value")
+            return Page(base64.b64decode(shot["data"]), images, _errors(pipe.events), title, value)
         finally:
             pipe.close()

@@ -21,12 +21,12 @@ from .gallery import attractor, write_gallery
 from .heatmap import heatmap, metric_matrix
 from .leaderboard import leaderboard_figure, leaderboard_table, seed_bootstrap
 from .ranking import Ranking, block_matrix, cd_diagram, rank_models
-from .report import write_report
+from .report import report_figures, write_report
 from .vpt import INVARIANTS, vpt_by_model, vpt_by_system, vpt_vs_invariant
 
 __all__ = ["metric_label", "model_colors", "model_names", "palette", "save_figure",
            "SavedForecast", "load_forecasts", "step_smape", "smape_by_step", "forecast_traces",
            "attractor_overlay", "power_spectra", "attractor", "write_gallery", "heatmap",
            "metric_matrix", "leaderboard_table", "leaderboard_figure", "seed_bootstrap",
-           "Ranking", "block_matrix", "rank_models", "cd_diagram", "write_report", "INVARIANTS",
-           "vpt_by_system", "vpt_by_model", "vpt_vs_invariant"]
+           "Ranking", "block_matrix", "rank_models", "cd_diagram", "report_figures",
+           "write_report", "INVARIANTS", "vpt_by_system", "vpt_by_model", "vpt_vs_invariant"]

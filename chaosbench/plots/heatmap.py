@@ -73,6 +73,4 @@ def matplotlib_cmap(name: str):
     """``name`` with grey for missing cells."""
     import matplotlib
 
-    cmap = matplotlib.colormaps[name].copy()
-    cmap.set_bad("0.85")
-    return cmap
+    return matplotlib.colormaps[name].with_extremes(bad="0.85")
