@@ -271,6 +271,8 @@ def test_full_report_with_saved_forecasts_and_gallery_in_a_browser(sweep, tmp_pa
     stems = {p.stem for p in (tmp_path / "full" / "figures").glob("*.svg")}
     assert {f"{kind}_{s}" for kind in ("traces", "attractor", "spectra", "gallery")
             for s in SYSTEMS} <= stems
+    # Per-system figures are linked, not inlined: they load from the figures folder.
+    assert 'src="figures/attractor_Lorenz.png"' in index.read_text()
     page = chromium.open_page(index)
     assert len(page.images) == len(stems) and all(i["loaded"] for i in page.images)
     assert page.errors == []

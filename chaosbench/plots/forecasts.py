@@ -163,9 +163,10 @@ def _embed(x: np.ndarray, lag: int) -> np.ndarray:
 
 
 @styled
-def attractor_overlay(saved: list[SavedForecast], system: str):
+def attractor_overlay(saved: list[SavedForecast], system: str, *, history: int = 500):
     """One 3-D panel per model: the truth's orbit (training and test, grey) and the forecast
-    (colour). Systems with fewer than three coordinates are drawn in delay coordinates
+    (colour); the truth is drawn from ``history`` steps before the forecast to its end.
+    Systems with fewer than three coordinates are drawn in delay coordinates
     ``(x(t), x(t - tau), x(t - 2 tau))`` with tau a quarter of the dominant period."""
     chosen = _one_per_model(saved, system)
     if not chosen:
@@ -181,7 +182,7 @@ def attractor_overlay(saved: list[SavedForecast], system: str):
     names = (["x(t)", "x(t-τ)", "x(t-2τ)"] if delay else _variables(system, 3))
     for i, s in enumerate(chosen):
         ax = fig.add_subplot(rows, cols, i + 1, projection="3d")
-        truth = _embed(np.concatenate([s.train, s.test]), lag)
+        truth = _embed(np.concatenate([s.train[-history:], s.test]), lag)
         forecast = _embed(np.concatenate([s.train[-2 * lag:] if delay else s.train[:0],
                                           np.where(diverged_mask(s.forecast)[:, None], np.nan,
                                                    s.forecast)]), lag)

@@ -1,8 +1,9 @@
-"""The static HTML report of a sweep: one self-contained page plus every figure as PNG and SVG.
+"""The static HTML report of a sweep: one static page plus every figure as PNG and SVG.
 
-    <out>/index.html          figures embedded as base64 PNG (the page works when moved alone)
-    <out>/figures/<name>.png  the same figures for papers,
-    <out>/figures/<name>.svg  linked from the page
+    <out>/index.html          the summary figures embedded as base64 PNG
+    <out>/figures/<name>.png  every figure, for papers; the per-system figures (saved
+    <out>/figures/<name>.svg  forecasts, gallery) are shown from here by relative links, so a
+                              sweep of the whole catalogue does not make a page of 100s of MB
 
 The page loads nothing from the network; its one script (inline) sorts the leaderboard table
 when a column header is clicked.
@@ -43,6 +44,7 @@ class Figure:
     stem: str
     caption: str
     draw: Callable[[], object]
+    embed: bool = True  # inline in the page (summary figures) or linked (per-system figures)
 
 
 def report_figures(rows: pd.DataFrame, saved: list, *, metric: str, table: pd.DataFrame,
@@ -77,15 +79,15 @@ def report_figures(rows: pd.DataFrame, saved: list, *, metric: str, table: pd.Da
         for name in systems:
             figures += [
                 Figure(f"Saved forecasts: {name}", f"traces_{name}", "Forecast against truth.",
-                       lambda name=name: forecast_traces(saved, name)),
+                       lambda name=name: forecast_traces(saved, name), embed=False),
                 Figure(f"Saved forecasts: {name}", f"attractor_{name}", "Attractor and forecast.",
-                       lambda name=name: attractor_overlay(saved, name)),
+                       lambda name=name: attractor_overlay(saved, name), embed=False),
                 Figure(f"Saved forecasts: {name}", f"spectra_{name}", "Power spectra.",
-                       lambda name=name: power_spectra(saved, name)),
+                       lambda name=name: power_spectra(saved, name), embed=False),
             ]
     if gallery:
         figures += [Figure("Catalogue gallery", f"gallery_{name}", name,
-                           lambda name=name: attractor(name))
+                           lambda name=name: attractor(name), embed=False)
                     for name in sorted(rows["system"].unique())]
     return figures
 
@@ -143,6 +145,7 @@ th.asc::after{content:" \\25B2"}th.desc::after{content:" \\25BC"}
 .ci{color:#666;font-size:.85em}figure{margin:1em 0}img{max-width:100%;height:auto}
 figcaption{font-size:.9em;color:#444}.notice{background:#fff3cd;border:1px solid #e0c36a;
 padding:.6em 1em}.meta{color:#555;font-size:.9em}
+summary{font-weight:600;cursor:pointer;margin:.4em 0}
 """
 
 # Click a header to sort by it (numbers numerically, text alphabetically); again to reverse.
@@ -203,9 +206,10 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
         fig = figure.draw()
         paths = save_figure(fig, folder, figure.stem)
         plt.close(fig)
-        data = base64.b64encode(paths["png"].read_bytes()).decode("ascii")
+        source = (f'data:image/png;base64,{base64.b64encode(paths["png"].read_bytes()).decode()}'
+                  if figure.embed else f"figures/{figure.stem}.png")
         sections.setdefault(figure.section, []).append(
-            f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(figure.stem)}">'
+            f'<figure><img src="{source}" alt="{html.escape(figure.stem)}">'
             f'<figcaption>{html.escape(figure.caption)} '
             f'<a href="figures/{figure.stem}.svg">SVG</a> · '
             f'<a href="figures/{figure.stem}.png">PNG</a></figcaption></figure>')
@@ -235,8 +239,18 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
     if not table.empty:
         parts += ["<h2>Leaderboard</h2>", _table_html(table, metric)]
     for section, items in sections.items():
+        title = html.escape(section)
+        if section.startswith("Saved forecasts:"):  # one folding block per system
+            if "<h2>Saved forecasts</h2>" not in parts:
+                parts.append("<h2>Saved forecasts</h2>")
+            parts.append(f"<details><summary>{title[17:]}</summary>{''.join(items)}</details>")
+            continue
+        if section == "Catalogue gallery":
+            parts.append(f"<h2>{title}</h2><details><summary>the attractor of each system"
+                         f"</summary>{''.join(items)}</details>")
+            continue
         if section != "Leaderboard":
-            parts.append(f"<h2>{html.escape(section)}</h2>")
+            parts.append(f"<h2>{title}</h2>")
         parts += items
     parts.append(_failures_html(per_job))
     page = ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
