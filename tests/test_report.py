@@ -78,9 +78,10 @@ def sweep(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report(sweep):
-    """The report without the per-system forecast figures (the slowest to render; the slow
-    test below renders them too)."""
-    return plots.write_report(sweep[0], "synthetic", systems=[], n_boot=200, progress=False)
+    """The report of a sweep without saved forecasts, ranked on VPT (six figures; the forecast
+    figures are the slowest to render, and the slow test below renders them too)."""
+    write_sweep(sweep[0], "nosave", save=False)
+    return plots.write_report(sweep[0], "nosave", metric="vpt", n_boot=200, progress=False)
 
 
 def _texts(fig) -> list[str]:
@@ -218,17 +219,18 @@ def test_report_writes_every_figure_as_png_and_svg(report, sweep):
     folder = report.parent / "figures"
     stems = {p.stem for p in folder.glob("*.png")}
     assert stems == {p.stem for p in folder.glob("*.svg")}
-    assert stems == {"leaderboard", "cd_smape", "vpt_by_model", "vpt_vs_lyapunov",
-                     "vpt_vs_correlation_dimension", "heatmap_smape", "heatmap_vpt",
-                     "smape_by_step"}
+    assert stems == {"leaderboard", "cd_vpt", "vpt_by_model", "vpt_vs_lyapunov",
+                     "vpt_vs_correlation_dimension", "heatmap_vpt"}
     root, rows, saved = sweep
     table = plots.leaderboard_table(rows, n_boot=10)
-    planned = {f.stem for f in plots.report_figures(rows, saved, metric="vpt", table=table,
+    planned = {f.stem for f in plots.report_figures(rows, saved, metric="smape", table=table,
                                                     systems=["Lorenz"], gallery=True)}
-    assert {"traces_Lorenz", "attractor_Lorenz", "spectra_Lorenz", "gallery_Lorenz",
-            "gallery_Rossler", "cd_vpt", "heatmap_vpt"} <= planned
-    assert "traces_Rossler" not in planned and "heatmap_smape" not in planned
+    assert {"smape_by_step", "traces_Lorenz", "attractor_Lorenz", "spectra_Lorenz",
+            "gallery_Lorenz", "gallery_Rossler", "cd_smape", "heatmap_smape",
+            "heatmap_vpt"} <= planned
+    assert "traces_Rossler" not in planned
     page = report.read_text()
+    assert "No saved forecasts" in page
     assert page.count("<img ") == len(stems)
     assert "http://" not in page and "https://" not in page  # nothing from the network
     assert "[" in page.split("id=\"leaderboard\"")[1].split("</table>")[0]  # intervals
@@ -256,7 +258,7 @@ def test_report_in_a_real_browser(report, tmp_path):
     pixels = np.asarray(Image.open(io.BytesIO(page.screenshot)).convert("L"), dtype=float)
     assert pixels.shape == (900, 1200)
     assert pixels.std() > 10  # a blank page has std 0; text and figures give ~60
-    assert page.title == "chaosbench report: synthetic"
+    assert page.title == "chaosbench report: nosave"
     assert len(page.images) == report.read_text().count("<img ")
     assert all(image["loaded"] for image in page.images), page.images
     assert page.errors == []
@@ -327,3 +329,16 @@ def test_a_sweep_of_failed_jobs_still_renders_and_says_so(tmp_path, capsys):
     page = (tmp_path / "allfail" / "report" / "index.html").read_text()
     assert "Every job of this sweep failed" in page and "RuntimeError: boom" in page
     assert "index.html" in out
+
+
+def test_readme_figures_of_the_report_exist():
+    """The README's "Report and figures" section shows committed copies of report figures."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    section = (root / "README.md").read_text().split("## Report and figures")[1].split("\n## ")[0]
+    links = [line.split("](")[1].split(")")[0] for line in section.splitlines()
+             if line.startswith("![")]
+    assert len(links) >= 4 and "chaosbench report" in section
+    for link in links:
+        assert (root / link).is_file(), link
