@@ -231,6 +231,7 @@ def test_report_writes_every_figure_as_png_and_svg(report, sweep):
     assert "traces_Rossler" not in planned
     page = report.read_text()
     assert "No saved forecasts" in page
+    assert "4 of 16 jobs failed or timed out" in page and "RuntimeError: boom" in page
     assert page.count("<img ") == len(stems)
     assert "http://" not in page and "https://" not in page  # nothing from the network
     assert "[" in page.split("id=\"leaderboard\"")[1].split("</table>")[0]  # intervals

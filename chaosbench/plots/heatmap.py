@@ -44,7 +44,7 @@ def heatmap(rows: pd.DataFrame, metric: str = "vpt", *, annotate: bool | None = 
     info = metric_registry.info(metric)
     fig, ax = new_figure(min(2.5 + 0.6 * n_mod, 16), min(2.2 + 0.3 * n_sys, 40))
     values = np.ma.masked_invalid(matrix.to_numpy(float))
-    cmap = matplotlib_cmap("cividis" if info.direction == "higher" else "cividis_r")
+    cmap = _with_grey_for_missing("cividis" if info.direction == "higher" else "cividis_r")
     finite = values.compressed()
     finite = finite[np.isfinite(finite)]
     vmin, vmax = (np.percentile(finite, [2, 98]) if finite.size else (0, 1))
@@ -69,7 +69,7 @@ def heatmap(rows: pd.DataFrame, metric: str = "vpt", *, annotate: bool | None = 
     return fig
 
 
-def matplotlib_cmap(name: str):
+def _with_grey_for_missing(name: str):
     """``name`` with grey for missing cells."""
     import matplotlib
 

@@ -50,7 +50,8 @@ def leaderboard_table(rows: pd.DataFrame, metric: str = "smape", *, n_boot: int 
     if "label" in rows:
         relabelled = relabelled.assign(label=names)
     board = leaderboard(relabelled, metric=metric)
-    board = board.drop(columns=["protocol"]).rename(columns={"forecaster": "model"})
+    board = board.drop(columns=[c for c in ("protocol", "label") if c in board])
+    board = board.rename(columns={"forecaster": "model"})
     for name in dict.fromkeys(["vpt", metric]):
         per_job = jobs(rows, name)
         per_job = per_job[per_job["status"].isin(SCORED)]

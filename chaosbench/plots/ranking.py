@@ -6,7 +6,8 @@ A *block* is one (system, seed) pair: every model forecast the same data in it. 
 the models are ranked by the metric (1 = best; ties share the average rank); a job that failed
 or timed out scores the metric's worst value, so it ranks last, as in the leaderboard. Blocks in
 which some model has no value at all (a job missing, or a metric undefined) are left out, since
-the test needs complete blocks. With :math:`k` models, :math:`N` blocks and mean ranks
+the test needs complete blocks; several jobs of one model in a block (variants a sweep did not
+label) count by their median. With :math:`k` models, :math:`N` blocks and mean ranks
 :math:`R_j`, Friedman's statistic is
 
 .. math:: \chi^2_F = \frac{12N}{k(k+1)}\Big[\sum_j R_j^2 - \frac{k(k+1)^2}{4}\Big],
@@ -58,7 +59,7 @@ def block_matrix(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
     per_job = jobs(rows, metric)
     value = per_job["value"].where(per_job["status"].isin(SCORED), info.worst)
     matrix = per_job.assign(value=value).pivot_table(
-        index=["system", "seed"], columns="model", values="value", aggfunc="first", dropna=False)
+        index=["system", "seed"], columns="model", values="value", aggfunc="median", dropna=False)
     return matrix.dropna(axis=0, how="any")
 
 

@@ -133,6 +133,22 @@ def _failures_html(per_job: pd.DataFrame) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
+def _notice(per_job: pd.DataFrame, saved: bool) -> str:
+    """What the reader must know first: failed jobs, and figures missing for lack of data."""
+    n_failed = int(per_job["status"].isin(FAILED).sum())
+    if n_failed == len(per_job):
+        return (f"<p class='notice' id='all-failed'>Every job of this sweep failed "
+                f"({len(per_job)} jobs): there is nothing to score or rank; the reasons are "
+                f"listed under <a href='#failures'>Failed jobs</a>.</p>")
+    notice = "" if not n_failed else (
+        f"<p class='notice'>{n_failed} of {len(per_job)} jobs failed or timed out; they rank "
+        f"last and are listed under <a href='#failures'>Failed jobs</a>.</p>")
+    if not saved:
+        notice += ("<p class='meta'>No saved forecasts: rerun with <code>save_forecast=true</code>"
+                   " for error-against-horizon, trace, attractor and spectrum figures.</p>")
+    return notice
+
+
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:1100px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -192,7 +208,7 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
     unknown = [s for s in chosen if s not in ran]
     if unknown:
         from chaosbench.catalogue import suggest
-        raise ValueError(suggest(unknown[0], ran, "system of this sweep"))
+        raise ValueError(f"{suggest(unknown[0], ran, 'system')} (the systems this sweep ran)")
     out = Path(out) if out is not None else Path(results_dir) / sweep / "report"
     folder = out / "figures"
 
@@ -215,18 +231,7 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
             f'<a href="figures/{figure.stem}.png">PNG</a></figcaption></figure>')
 
     counts = per_job["status"].value_counts()
-    n_failed = int(per_job["status"].isin(FAILED).sum())
-    notice = ""
-    if n_failed == len(per_job):
-        notice = (f"<p class='notice' id='all-failed'>Every job of this sweep failed "
-                  f"({len(per_job)} jobs): there is nothing to score or rank; the reasons are "
-                  f"listed under <a href='#failures'>Failed jobs</a>.</p>")
-    elif n_failed:
-        notice = (f"<p class='notice'>{n_failed} of {len(per_job)} jobs failed or timed out; "
-                  f"they rank last and are listed under <a href='#failures'>Failed jobs</a>.</p>")
-    if not saved and not notice.startswith("<p class='notice' id='all-failed'"):
-        notice += ("<p class='meta'>No saved forecasts: rerun with <code>save_forecast=true</code>"
-                   " for error-against-horizon, trace, attractor and spectrum figures.</p>")
+    notice = _notice(per_job, bool(saved))
     meta = (f"{len(per_job)} jobs ({', '.join(f'{n} {s}' for s, n in counts.items())}); "
             f"{per_job['system'].nunique()} systems; {per_job['model'].nunique()} models; "
             f"seeds {', '.join(map(str, sorted(per_job['seed'].unique())))}; protocols "
