@@ -343,3 +343,12 @@ def test_readme_figures_of_the_report_exist():
     assert len(links) >= 4 and "chaosbench report" in section
     for link in links:
         assert (root / link).is_file(), link
+
+
+def test_catalogue_gallery_command(tmp_path, capsys):
+    from chaosbench.commands import catalogue
+
+    assert catalogue.main(["gallery", "--systems", "Lorenz", "--out", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Lorenz.png", "Lorenz.svg"]
+    assert catalogue.main(["gallery", "--systems", "Lorentz", "--out", str(tmp_path / "x")]) == 2
+    assert "Did you mean 'Lorenz'" in capsys.readouterr().err and not (tmp_path / "x").exists()
