@@ -162,8 +162,10 @@ def open_page(path: str | Path, *, script: str | None = None, width: int = 1200,
                                                    "returnByValue": True},
                               session=session)["result"]["value"]
             shot = pipe.call("Page.captureScreenshot", {"format": "png"}, session=session)
-            value = None if script is None else pipe.call("Runtime.evaluate", {
-                "expression": script, "returnByValue": True}, session=session)["result"].get("value")
+            value = None
+            if script is not None:
+                value = pipe.call("Runtime.evaluate", {"expression": script, "returnByValue": True},
+                                  session=session)["result"].get("value")
             return Page(base64.b64decode(shot["data"]), images, _errors(pipe.events), title, value)
         finally:
             pipe.close()

@@ -51,7 +51,8 @@ _UNITS = {"vpt": "VPT (Lyapunov times)", "vpt_steps": "VPT (steps)", "smape": "s
 
 def palette(n: int) -> list[str]:
     """``n`` colourblind-safe colours: Okabe-Ito, then tableau-colorblind10, then repeated."""
-    base = list(OKABE_ITO) + plt.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
+    tableau = plt.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
+    base = list(OKABE_ITO) + tableau
     return [base[i % len(base)] for i in range(n)]
 
 

@@ -79,7 +79,8 @@ def leaderboard_figure(table: pd.DataFrame, metric: str = "smape"):
     y = np.arange(len(order))
     for ax, name in zip(axes[0], panels):
         mid = order[f"median_{name}"].to_numpy(float)
-        lo, hi = order[f"median_{name}_lo"].to_numpy(float), order[f"median_{name}_hi"].to_numpy(float)
+        lo = order[f"median_{name}_lo"].to_numpy(float)
+        hi = order[f"median_{name}_hi"].to_numpy(float)
         has = np.isfinite(lo) & np.isfinite(hi)
         ax.errorbar(mid[has], y[has], xerr=[mid[has] - lo[has], hi[has] - mid[has]], fmt="none",
                     ecolor="0.35", capsize=3, lw=1)

@@ -128,8 +128,8 @@ def _failures_html(per_job: pd.DataFrame) -> str:
                    f"<td>{r.seed}</td><td>{html.escape(r.status)}</td>"
                    f"<td class='reason'>{html.escape(str(r.reason))}</td></tr>"
                    for r in failed.itertuples())
-    return ("<h2 id='failures'>Failed jobs</h2><table><thead><tr><th>system</th><th>model</th>"
-            "<th>seed</th><th>status</th><th>reason</th></tr></thead>"
+    return ("<h2 id='failures'>Failed jobs</h2><table class='failures'><thead><tr>"
+            "<th>system</th><th>model</th><th>seed</th><th>status</th><th>reason</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>")
 
 
@@ -155,7 +155,7 @@ margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{font-size:1.25em;border-bottom:1px solid #ddd;padding-bottom:.2em;
 margin-top:1.8em}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right}
-td:nth-child(2),th:nth-child(2),td.reason{text-align:left}
+td:nth-child(2),th:nth-child(2),.failures td,.failures th{text-align:left}
 th{background:#f2f2f2;cursor:pointer;user-select:none}
 th.asc::after{content:" \\25B2"}th.desc::after{content:" \\25BC"}
 .ci{color:#666;font-size:.85em}figure{margin:1em 0}img{max-width:100%;height:auto}
