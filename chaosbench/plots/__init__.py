@@ -1,8 +1,9 @@
 """chaosbench.plots: figures of benchmark results and of the catalogue, as matplotlib figures.
 
 Every function takes a sweep's tidy rows (``chaosbench.results.read_sweep``) or its saved
-forecasts (``load_forecasts``) and returns a :class:`matplotlib.figure.Figure`; nothing opens a
-window (the Agg backend). ``save_figure(fig, folder, stem)`` writes PNG and SVG.
+forecasts (``load_forecasts``) and returns a :class:`matplotlib.figure.Figure` built without
+pyplot: nothing opens a window or touches the caller's backend, and PNGs are rendered by Agg.
+``save_figure(fig, folder, stem)`` writes PNG and SVG.
 
     from chaosbench.results import read_sweep
     from chaosbench import plots

@@ -5,6 +5,10 @@ Colours are the Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"; W
 Nature Methods 8:441), distinguishable under the common colour-vision deficiencies, followed by
 matplotlib's ``tableau-colorblind10`` for sweeps with more than eight models; a model keeps its
 colour in every figure of a report.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects, never through pyplot: no
+display backend is involved (PNG is rendered by Agg), the caller's pyplot state and backend are
+left alone, and a figure is freed when it is no longer referenced.
 """
 
 from __future__ import annotations
@@ -14,19 +18,16 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib
+import matplotlib.style
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, never a display
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from chaosbench import metrics as metric_registry  # noqa: E402
+from chaosbench import metrics as metric_registry
 
 __all__ = ["OKABE_ITO", "TRUTH", "SCORED", "FAILED", "STYLE", "styled", "palette", "model_colors",
-           "model_markers",
-           "metric_label", "model_names", "jobs", "new_figure", "empty_figure", "save_figure",
-           "jitter"]
+           "model_markers", "metric_label", "model_names", "jobs", "blank_figure", "new_figure",
+           "empty_figure", "save_figure", "jitter"]
 
 #: Okabe-Ito colours without black (black is the ground truth in every figure); yellow, hard to
 #: read as a line or text on white, comes last.
@@ -51,7 +52,7 @@ _UNITS = {"vpt": "VPT (Lyapunov times)", "vpt_steps": "VPT (steps)", "smape": "s
 
 def palette(n: int) -> list[str]:
     """``n`` colourblind-safe colours: Okabe-Ito, then tableau-colorblind10, then repeated."""
-    tableau = plt.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
+    tableau = matplotlib.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
     base = list(OKABE_ITO) + tableau
     return [base[i % len(base)] for i in range(n)]
 
@@ -107,14 +108,20 @@ def styled(function):
     """Draw ``function``'s figure in the house style (:data:`STYLE`)."""
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        with plt.rc_context(STYLE):
+        with matplotlib.rc_context(STYLE):
             return function(*args, **kwargs)
     return wrapper
 
 
+def blank_figure(width: float, height: float) -> Figure:
+    """A figure without axes, laid out with constrained layout (for 3-D panels)."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
 def new_figure(width: float = 6.4, height: float = 4.0, **subplots):
     """``(fig, axes)`` laid out with constrained layout (call inside a :func:`styled` function)."""
-    return plt.subplots(figsize=(width, height), layout="constrained", **subplots)
+    fig = blank_figure(width, height)
+    return fig, fig.subplots(**subplots)
 
 
 @styled
@@ -131,7 +138,7 @@ def save_figure(fig, folder: str | Path, stem: str) -> dict[str, Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {ext: folder / f"{stem}.{ext}" for ext in ("png", "svg")}
-    with plt.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE):
         fig.savefig(paths["png"], bbox_inches="tight")
         fig.savefig(paths["svg"], bbox_inches="tight", metadata={"Date": None})  # reproducible
     return paths

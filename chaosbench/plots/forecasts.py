@@ -19,7 +19,7 @@ import chaosbench
 from chaosbench.metrics._common import diverged_mask
 from chaosbench.metrics.pointwise import smape_terms
 
-from ._common import TRUTH, empty_figure, jobs, model_colors, new_figure, styled
+from ._common import TRUTH, blank_figure, empty_figure, jobs, model_colors, new_figure, styled
 
 __all__ = ["SavedForecast", "load_forecasts", "step_smape", "smape_by_step", "forecast_traces",
            "attractor_overlay", "power_spectra"]
@@ -174,8 +174,7 @@ def attractor_overlay(saved: list[SavedForecast], system: str, *, history: int =
     colors = model_colors(s.model for s in saved)
     cols = min(len(chosen), 4)
     rows = int(np.ceil(len(chosen) / cols))
-    fig = new_figure(3.0 * cols, 3.0 * rows + 0.4)[0]
-    fig.clf()
+    fig = blank_figure(3.0 * cols, 3.0 * rows + 0.4)
     period = chaosbench.system(system).period if system in chaosbench.systems() else None
     lag = max(1, int(round(period / 4 / chosen[0].dt))) if period else 10
     delay = chosen[0].test.shape[1] < 3

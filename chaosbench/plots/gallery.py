@@ -15,7 +15,7 @@ import numpy as np
 
 import chaosbench
 
-from ._common import OKABE_ITO, new_figure, save_figure, styled
+from ._common import OKABE_ITO, blank_figure, save_figure, styled
 
 __all__ = ["orbit", "attractor", "write_gallery"]
 
@@ -45,8 +45,7 @@ def _draw(ax, name: str, x: np.ndarray) -> None:
 @styled
 def attractor(name: str, **orbit_options):
     """One system's attractor as a 3-D figure, titled with its largest Lyapunov exponent."""
-    fig = new_figure(3.6, 3.6)[0]
-    fig.clf()
+    fig = blank_figure(3.6, 3.6)
     _draw(fig.add_subplot(projection="3d"), name, orbit(name, **orbit_options))
     return fig
 
@@ -55,7 +54,6 @@ def write_gallery(folder: str | Path, names: Iterable[str] | None = None, *,
                   progress: bool = True, **orbit_options) -> list[Path]:
     """Write ``<name>.png`` and ``<name>.svg`` for each system (default: the whole catalogue)
     into ``folder``; returns the PNG paths."""
-    import matplotlib.pyplot as plt
     from tqdm import tqdm
 
     names = list(names) if names is not None else chaosbench.systems()
@@ -63,5 +61,4 @@ def write_gallery(folder: str | Path, names: Iterable[str] | None = None, *,
     for name in tqdm(names, desc="gallery", unit="system", disable=not progress):
         fig = attractor(name, **orbit_options)
         paths.append(save_figure(fig, folder, name)["png"])
-        plt.close(fig)
     return paths

@@ -193,7 +193,6 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
     """Write the report of ``sweep`` (default folder ``<results_dir>/<sweep>/report``) and
     return the path of its ``index.html``. Raises FileNotFoundError when the sweep has no
     results and ValueError for an unknown metric or a system the sweep did not run."""
-    import matplotlib.pyplot as plt
     from tqdm import tqdm
 
     from chaosbench.results import read_sweep
@@ -221,7 +220,6 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
     for figure in tqdm(figures, desc=f"report {sweep}", unit="figure", disable=not progress):
         fig = figure.draw()
         paths = save_figure(fig, folder, figure.stem)
-        plt.close(fig)
         source = (f'data:image/png;base64,{base64.b64encode(paths["png"].read_bytes()).decode()}'
                   if figure.embed else f"figures/{figure.stem}.png")
         sections.setdefault(figure.section, []).append(
