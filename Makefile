@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 SWEEP  ?= default
 
-.PHONY: install test test-all bench leaderboard catalogue clean
+.PHONY: install test test-all bench leaderboard report catalogue clean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 leaderboard: $(STAMP)
 	$(CB) leaderboard sweep_name=$(SWEEP)
+
+# The sweep's static HTML report: results/$(SWEEP)/report/index.html, figures as PNG and SVG.
+report: $(STAMP)
+	$(CB) report $(SWEEP)
 
 # Recompute every system's invariants (resumable, parallel), then the README's system table.
 catalogue: $(STAMP)

@@ -5,13 +5,15 @@ every system's dynamical invariants.
     chaosbench catalogue --readme        # rewrite the table in README.md in place
     chaosbench catalogue recompute [--systems A B] [--jobs 2] [--force] [--dry-run]
     chaosbench catalogue add MySystem.yaml [--replace]   # a new system from one file
+    chaosbench catalogue gallery [--systems A B] [--out results/gallery]
 
 ``recompute`` runs :func:`chaosbench.invariants.compute_invariants` for every system (in
 parallel, one process per job), writes each result into the system's ``invariants:`` block as
 soon as it arrives (so an interrupted run resumes where it stopped: systems whose block already
 carries a chaosbench source with the same settings are skipped unless ``--force``), flags
 systems found not chaotic (``chaotic: false`` plus a caveat with the evidence), and prints the
-table of changes against the reference catalogue's values.
+table of changes against the reference catalogue's values. ``gallery`` draws each system's
+attractor as PNG and SVG (:func:`chaosbench.plots.write_gallery`).
 """
 
 from __future__ import annotations
@@ -218,11 +220,12 @@ def add(file: Path, *, replace: bool = False) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chaosbench catalogue",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", choices=["table", "recompute", "add"],
+    parser.add_argument("command", nargs="?", choices=["table", "recompute", "add", "gallery"],
                         default="table",
                         help="table (default): print the system table; recompute: the "
                              "invariants; add FILE: validate a new system file, compute its "
-                             "statistics and invariants, and write it into the catalogue")
+                             "statistics and invariants, and write it into the catalogue; "
+                             "gallery: one attractor figure per system")
     parser.add_argument("file", nargs="?", type=Path, help="add: the new system's YAML file")
     parser.add_argument("--replace", action="store_true",
                         help="add: replace a system of the same name")
@@ -233,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="compute, write nothing")
     parser.add_argument("--json", type=Path, help="also save the results as JSON")
     parser.add_argument("--top", type=int, default=None, help="rows of the change table")
+    parser.add_argument("--out", type=Path, default=Path("results/gallery"),
+                        help="gallery folder (default: results/gallery)")
     args = parser.parse_args(argv)
     if (args.file is not None) != (args.command == "add"):
         parser.error("a FILE goes with 'add' (chaosbench catalogue add MySystem.yaml), and only "
@@ -253,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
         if name not in systems():
             print(f"error: {suggest(name, systems(), 'system')}", file=sys.stderr)
             return 2
+    if args.command == "gallery":
+        from chaosbench.plots import write_gallery
+
+        paths = write_gallery(args.out, names)
+        print(f"wrote {len(paths)} attractor figure(s) (PNG and SVG) to {args.out}")
+        return 0
     start = time.perf_counter()
     results = recompute(names, jobs=args.jobs, force=args.force, write=not args.dry_run)
     wall = time.perf_counter() - start
