@@ -28,6 +28,11 @@ def installed(tmp_path_factory):
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(dist.glob("chaosbench-*.whl"))
+    import zipfile
+
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chaosbench").rglob("*.py")}
+    assert not modules - shipped, f"modules missing from the wheel: {sorted(modules - shipped)}"
     env = base / "venv"
     venv.EnvBuilder(with_pip=False).create(env)
     python = env / "bin" / "python"
