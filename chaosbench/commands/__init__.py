@@ -14,4 +14,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "run benchmark jobs (a Hydra app: overrides, -m sweeps, launchers)"),
     "leaderboard": ("leaderboard", "aggregate a sweep into leaderboard CSVs and print it"),
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
+    "warmup": ("warmup", "compile every numerical kernel into the cache (CHAOSBENCH_CACHE_DIR)"),
 }
