@@ -232,8 +232,9 @@ class System:
                 against a 1e-12 integration (at 1e-9, systems whose mean is many std from zero,
                 such as MacArthur, drift to ~2e-6).
             delay_step: largest step of the method of steps for delay systems (default: the
-                smaller of ``dt``, the sample spacing and ``tau / 1000``); the step used divides
-                ``tau`` into a multiple of ``dim - 1`` steps.
+                coarsest step whose error over the first period is below ``DELAY_TOLERANCE``
+                = 1e-9 of the attractor's std, found once per system by step doubling); the
+                step used divides ``tau`` into a multiple of ``dim - 1`` steps.
 
         Returns:
             ``(n, dim)``, or ``(B, n, dim)`` when ``ic`` is 2-D or ``n_ic`` is given; with
@@ -366,31 +367,31 @@ class System:
 
     def _integrate_delay(self, y0: np.ndarray, times: np.ndarray, max_step: float | None):
         """Delay embedding rows ``x(t - k tau / (dim - 1))``, k = 0..dim-1, at ``times``; the
-        initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history."""
+        initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history.
+        The step comes from :meth:`_delay_steps` (an accuracy target) unless ``max_step`` is
+        given; memory is one delay of the grid solution plus the output."""
+        if max_step is None:
+            m = self._delay_steps()
+        elif not max_step > 0:
+            raise ValueError(f"{self.name}: delay_step must be positive, got {max_step!r}")
+        else:
+            m = _delay_nodes(self.tau, max_step, self.dim - 1)
+        return self._solve_delay(y0, times, m)
+
+    def _solve_delay(self, y0: np.ndarray, times: np.ndarray, m: int) -> np.ndarray:
         field = self.field
         program = field.program
-        tau = self.tau
-        if max_step is None:
-            spacing = times[1] - times[0] if len(times) > 1 else np.inf
-            max_step = min(self.dt, spacing, tau / 1000)
-        if not max_step > 0:
-            raise ValueError(f"{self.name}: delay_step must be positive, got {max_step!r}")
-        # A multiple of dim - 1 steps per delay puts the kinks of the piecewise-linear initial
-        # history, and so every later breaking point, on grid nodes: RK4 keeps its order.
-        nodes = self.dim - 1
-        m = nodes * max(1, math.ceil(tau / max_step / nodes))
-        h = tau / m
-        n_steps = max(1, math.ceil(times[-1] / h) + 1)
-        hist = np.ascontiguousarray(y0.T)  # (E, B)
-        X, Fx, status, t_reached = integrate.solve_dde(
-            program.code, field.registers(len(y0)), program.outputs, hist, tau, h, n_steps,
-            field.bound)
+        Y, status, t_reached = integrate.solve_dde(
+            program.code, field.registers(len(y0)), program.outputs, np.ascontiguousarray(y0.T),
+            self.tau, m, np.ascontiguousarray(times, dtype=float), field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
-        lags = np.linspace(0.0, tau, self.dim)
-        query = (times[:, None] - lags[None, :]).ravel()
-        values = integrate.dde_sample(X, Fx, hist, tau, h, query)  # (n * E, B)
-        return values.reshape(len(times), self.dim, len(y0)).transpose(2, 0, 1)
+        return Y  # (B, n, dim)
+
+    def _delay_steps(self) -> int:
+        """Grid steps per delay for :data:`DELAY_TOLERANCE` (cached by equations, parameters and
+        initial condition, like the attractor pool: never by name)."""
+        return _delay_steps_cached(_PoolRequest(self).key, self)
 
     def _postprocess(self, X: np.ndarray) -> np.ndarray:
         program = self._compiled.outputs
@@ -432,6 +433,56 @@ def _attractor_pool_cached(request: _PoolRequest) -> np.ndarray:
                                      transient=_SETTLE_PERIODS * _SAMPLE_PPP, postprocess=False)
     pool.setflags(write=False)
     return pool
+
+
+#: Accuracy target of the delay integrator: the largest error over the first period (or delay,
+#: if longer) of the default trajectory, in units of the attractor's standard deviation.
+DELAY_TOLERANCE = 1e-9
+
+
+def _delay_nodes(tau: float, max_step: float, nodes: int) -> int:
+    """Steps per delay: a multiple of ``nodes`` (the embedding's lags, hence the kinks of the
+    piecewise-linear initial history and every later breaking point, fall on grid nodes, so RK4
+    keeps its order) with a step ``tau / m <= max_step``."""
+    return nodes * max(1, math.ceil(tau / max_step / nodes - 1e-9))
+
+
+_DELAY_STEPS: dict[tuple, int] = {}
+
+
+def _delay_steps_cached(key: tuple, system: System) -> int:
+    """The coarsest grid that meets :data:`DELAY_TOLERANCE`, by step doubling.
+
+    RK4's global error is ``C h^4``, so the difference between the solutions at ``h`` and ``h/2``
+    estimates the error at ``h`` as ``16/15`` of it (Richardson). The default trajectory over
+    ``T = max(period, tau)``, sampled at 100 points per period, is integrated at trial steps; each
+    new trial scales the step by ``(target / error)^(1/4)`` (times 0.8), halving on a blow-up,
+    until the estimate meets the target. Fields that are only piecewise smooth converge at a lower
+    order and take more trials.
+    """
+    if key in _DELAY_STEPS:
+        return _DELAY_STEPS[key]
+    nodes = system.dim - 1
+    window = max(system.period, system.tau)
+    times = np.linspace(0.0, window, max(2, math.ceil(100 * window / system.period)) + 1)
+    y0 = system.initial_conditions[None, :]
+    scale = float(np.max(system.std)) or 1.0
+    step = min(system.period, system.tau) / 20
+    m = _delay_nodes(system.tau, step, nodes)
+    for _ in range(30):
+        try:
+            coarse = system._solve_delay(y0, times, m)
+            fine = system._solve_delay(y0, times, 2 * m)
+        except IntegrationError:
+            m *= 2
+            continue
+        error = 16 / 15 * float(np.max(np.abs(coarse - fine))) / scale
+        if error <= DELAY_TOLERANCE:
+            break
+        growth = 1.25 * (error / DELAY_TOLERANCE) ** 0.25
+        m = max(m + nodes, _delay_nodes(system.tau, system.tau / m / growth, nodes))
+    _DELAY_STEPS[key] = m
+    return m
 
 
 def _attractor_pool(sys: System) -> np.ndarray:

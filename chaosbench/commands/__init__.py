@@ -15,4 +15,5 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "leaderboard": ("leaderboard", "aggregate a sweep into leaderboard CSVs and print it"),
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
     "report": ("report", "a sweep's static HTML report and its figures (PNG, SVG)"),
+    "warmup": ("warmup", "compile every numerical kernel into the cache (CHAOSBENCH_CACHE_DIR)"),
 }
