@@ -10,5 +10,6 @@ from chaosbench.api import benchmark
 from chaosbench.catalogue import system, systems
 from chaosbench.dynamics import IntegrationError, System
 
+from chaosbench._version import __version__
+
 __all__ = ["system", "systems", "System", "IntegrationError", "benchmark", "__version__"]
-__version__ = "0.1.0"

@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         print(usage())
         return 0
     if argv[0] in ("-V", "--version"):
-        from chaosbench import __version__
+        from chaosbench._version import __version__
 
         print(f"chaosbench {__version__}")
         return 0

@@ -227,7 +227,7 @@ def package_versions() -> str:
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """``chaosbench <version>``, plus the git revision (``+dirty`` if modified) in a checkout."""
-    from chaosbench import __version__
+    from chaosbench._version import __version__
 
     text = f"chaosbench {__version__}"
     root = Path(__file__).resolve().parents[1]

@@ -37,9 +37,9 @@ N_TRAIN, HORIZON = 300, 13
 
 @functools.lru_cache(maxsize=2)
 def _data(dim: int) -> tuple[np.ndarray, float]:
-    import chaosbench
+    from chaosbench.catalogue import system
 
-    lorenz = chaosbench.system("Lorenz")
+    lorenz = system("Lorenz")
     x = lorenz.trajectory(N_TRAIN + 100, pts_per_period=100, seed=0)
     return (x if dim == 3 else x[:, :1].copy()), lorenz.period / 100
 
