@@ -112,10 +112,10 @@ class _Reader:
         return _Reject(f"{what} {self.token(node)!r} is not allowed; allowed: {_GRAMMAR}")
 
     def read(self, node: ast.AST) -> sp.Basic:
-        method = getattr(self, "read_" + type(node).__name__, None)
-        if method is None:
+        reader = _ALLOWED.get(type(node))
+        if reader is None:
             raise self.refuse(node)
-        return method(node)
+        return reader(self, node)
 
     def read_Constant(self, node: ast.Constant) -> sp.Basic:
         value = node.value
@@ -201,6 +201,15 @@ class _Reader:
             expected = "one or more" if arity is None else str(arity)
             raise self.refuse(node, f"{func.id} takes {expected} argument(s), got {n}:")
         return build(*(self.read(a) for a in node.args))
+
+
+#: The allow-list: the only syntax-tree nodes an expression may contain, and their readers.
+_ALLOWED: dict[type, Callable[[_Reader, Any], sp.Basic]] = {
+    ast.Constant: _Reader.read_Constant, ast.Name: _Reader.read_Name,
+    ast.Subscript: _Reader.read_Subscript, ast.UnaryOp: _Reader.read_UnaryOp,
+    ast.BinOp: _Reader.read_BinOp, ast.Compare: _Reader.read_Compare,
+    ast.BoolOp: _Reader.read_BoolOp, ast.Call: _Reader.read_Call,
+}
 
 
 def _depth(tree: ast.AST) -> int:

@@ -54,3 +54,14 @@ def test_no_import_cycles():
         if module not in state:
             visit(module, [module])
     assert cycles == []
+
+
+def test_every_subpackage_ships_in_the_wheel():
+    """pyproject.toml lists packages explicitly: a new subpackage missing there would import in
+    a checkout and be absent from an installed wheel."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+                 ["tool"]["setuptools"]["packages"])
+    found = {_module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
