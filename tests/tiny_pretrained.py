@@ -117,3 +117,9 @@ def weights(kind: str) -> str:
         torch.manual_seed(0)
         BUILDERS[kind](path)
     return str(path)
+
+
+def bundled(package: str) -> str:
+    """``bundled``: the weights ``package`` ships in its wheel; skips without the extra."""
+    pytest.importorskip(package, reason="the foundation extra is not installed")
+    return "bundled"

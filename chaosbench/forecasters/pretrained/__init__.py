@@ -106,7 +106,8 @@ class PretrainedForecaster(Forecaster):
             raise ValueError(f"{cls}: this model forecasts each channel on its own; "
                              "use channels=univariate")
         if hp["dtype"] not in self.dtypes:
-            raise ValueError(f"{cls}: dtype must be one of {list(self.dtypes)}, got {hp['dtype']!r}")
+            raise ValueError(f"{cls}: dtype must be one of {list(self.dtypes)}, "
+                             f"got {hp['dtype']!r}")
 
     # ------------------------------------------------------------------------------------------
     # Loading

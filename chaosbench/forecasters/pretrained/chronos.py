@@ -37,6 +37,13 @@ def _quiet_long_horizon() -> Iterator[None]:
         yield
 
 
+def _series(window: np.ndarray) -> Any:
+    """A (T, d) window as the (d, T) float32 tensor of d univariate series the pipelines take."""
+    import torch
+
+    return torch.as_tensor(np.ascontiguousarray(window.T), dtype=torch.float32)
+
+
 class _Chronos(PretrainedForecaster):
     """Shared loading: the library picks the pipeline; this adapter checks it is the right one."""
 
@@ -80,11 +87,12 @@ class ChronosT5(_Chronos):
     def _forecast(self, window: np.ndarray, steps: int) -> np.ndarray:
         import torch
 
-        devices = [torch.device(self._device_name).index or 0] if "cuda" in self._device_name else []
+        series = _series(window)
+        device = torch.device(self._device_name)
+        devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), _quiet_long_horizon():
             torch.manual_seed(self.seed)
-            samples = self._model.predict(torch.as_tensor(window.T, dtype=torch.float32),
-                                          prediction_length=steps,
+            samples = self._model.predict(series, prediction_length=steps,
                                           num_samples=self.hyperparameters["num_samples"])
         return samples.median(dim=1).values.numpy().T  # (d, samples, steps) -> (steps, d)
 
@@ -98,11 +106,8 @@ class ChronosBolt(_Chronos):
     defaults: ClassVar[Mapping[str, Any]] = {**DEFAULTS, "weights": "amazon/chronos-bolt-small"}
 
     def _forecast(self, window: np.ndarray, steps: int) -> np.ndarray:
-        import torch
-
         with _quiet_long_horizon():
-            quantiles = self._model.predict(torch.as_tensor(window.T, dtype=torch.float32),
-                                            prediction_length=steps)
+            quantiles = self._model.predict(_series(window), prediction_length=steps)
         median = self._model.quantiles.index(0.5)
         return quantiles[:, median, :].numpy().T  # (d, q, steps) -> (steps, d)
 
@@ -119,7 +124,8 @@ class Chronos2(_Chronos):
     def _forecast(self, window: np.ndarray, steps: int) -> np.ndarray:
         series = window.T.astype(np.float32)  # (d, T)
         # One task of d variates (joint), or d tasks of one variate each (independent).
-        tasks = series[None] if self.hyperparameters["channels"] == "multivariate" else series[:, None]
+        joint = self.hyperparameters["channels"] == "multivariate"
+        tasks = series[None] if joint else series[:, None]
         with _quiet_long_horizon():
             out = self._model.predict(tasks, prediction_length=steps,
                                       context_length=len(window))

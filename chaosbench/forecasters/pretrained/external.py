@@ -84,7 +84,8 @@ class External(Forecaster):
             np.save(inp, window)
             values = {"context": str(inp), "output": str(out), "horizon": horizon,
                       "dt": repr(self._dt), "seed": self.seed}
-            argv = [token.format(**values) for token in shlex.split(self.hyperparameters["command"])]
+            template = shlex.split(self.hyperparameters["command"])
+            argv = [token.format(**values) for token in template]
             try:
                 run = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                                      timeout=self.hyperparameters["timeout_s"])

@@ -35,7 +35,8 @@ class Fracast(PretrainedForecaster):
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
         super()._check_hyperparameters(hp)
         if hp["checkpoint"] not in ("w8", "fp32"):
-            raise ValueError(f"Fracast: checkpoint must be 'w8' or 'fp32', got {hp['checkpoint']!r}")
+            raise ValueError(f"Fracast: checkpoint must be 'w8' or 'fp32', "
+                             f"got {hp['checkpoint']!r}")
 
     @property
     def min_train_points(self) -> int:
