@@ -7,7 +7,7 @@ forecasts, determinism under a seed, horizon and context handling, no state leak
 directory and files in it), and clear errors on bad input; paper profiles mirror their defaults;
 univariate-only darts models run per dimension and the runner's rows say so. Pretrained models
 run on tiny random weights saved by their own libraries (``tiny_pretrained``; skipped without the
-foundation extra), fracast on its bundled weights, ``external`` on a script in a second process.
+foundation extra), ``external`` on a script in a second process.
 
 Slow part (``-m slow``): default configurations on Lorenz at 100 points per period, 1,000 training
 points, 5 seeds, 1,000-step horizon; median valid prediction time (Lyapunov times) must clear the
@@ -110,7 +110,7 @@ TINY: dict[str, dict] = {
                          "channels": "multivariate"},
     "timesfm": lambda: {"weights": tiny_pretrained.weights("timesfm"), "context_length": 64,
                         "channels": "multivariate"},
-    "fracast": lambda: {"weights": tiny_pretrained.bundled("fracast"), "context_length": 64},
+    "fracast": lambda: {"weights": tiny_pretrained.weights("fracast"), "context_length": 64},
     "external": {"command": f"{sys.executable} {Path(__file__).with_name('external_drift.py')} "
                             "{context} {output} {horizon}"},
 }

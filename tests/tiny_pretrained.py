@@ -93,10 +93,29 @@ def timesfm(path: Path) -> None:
     model.save_pretrained(path)
 
 
+def fracast(path: Path) -> None:
+    """Fracast: the release architecture (the wheel's config.json), 64-point window, width 16."""
+    import json
+
+    from fracast._core.model import build_from_cfg
+    from fracast.inference import _PACKAGE_WEIGHTS_DIR
+    from safetensors.torch import save_file
+
+    config = json.loads((_PACKAGE_WEIGHTS_DIR / "config.json").read_text())
+    config["model"].update(d_model=16, d_ff=32, W=64, level_widths=[64], n_stages=6,
+                           head_d_ff=16)
+    core, head = build_from_cfg(config)
+    state = {f"core.{k}": v for k, v in core.state_dict().items()}
+    state.update({f"head.{k}": v for k, v in head.state_dict().items()})
+    path.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path / "model.safetensors"))
+    (path / "config.json").write_text(json.dumps(config))
+
+
 BUILDERS = {"chronos": chronos_t5, "chronos_bolt": chronos_bolt, "chronos2": chronos2,
-            "timesfm": timesfm}
+            "timesfm": timesfm, "fracast": fracast}
 _LIBRARIES = {"chronos": "chronos", "chronos_bolt": "chronos", "chronos2": "chronos",
-              "timesfm": "timesfm3"}
+              "timesfm": "timesfm3", "fracast": "fracast"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -118,8 +137,3 @@ def weights(kind: str) -> str:
         BUILDERS[kind](path)
     return str(path)
 
-
-def bundled(package: str) -> str:
-    """``bundled``: the weights ``package`` ships in its wheel; skips without the extra."""
-    pytest.importorskip(package, reason="the foundation extra is not installed")
-    return "bundled"
