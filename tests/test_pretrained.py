@@ -76,7 +76,8 @@ def test_context_longer_than_the_model_takes():
 
 
 def test_weights_of_another_generation_are_refused():
-    with pytest.raises(ValueError, match="ChronosPipeline weights, not ChronosBoltPipeline"):
+    with pytest.raises(ValueError, match="ChronosPipeline weights, not ChronosBoltPipeline "
+                                         r"\(use forecaster=chronos\)"):
         make("chronos_bolt", weights=tiny_pretrained.weights("chronos")).fit(WALK, 0.1)
 
 

@@ -39,7 +39,8 @@ import numpy as np
 
 from chaosbench.forecasters.base import Forecaster
 
-__all__ = ["PretrainedForecaster", "FoundationExtraMissing", "require", "DEFAULTS"]
+__all__ = ["PretrainedForecaster", "FoundationExtraMissing", "WrongWeights", "require",
+           "DEFAULTS"]
 
 #: The settings shared by every pretrained adapter, with their defaults.
 DEFAULTS: Mapping[str, Any] = {
@@ -56,6 +57,10 @@ _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 class FoundationExtraMissing(ImportError):
     """A pretrained model's library (the ``foundation`` extra) is not installed."""
+
+
+class WrongWeights(ValueError):
+    """The weights loaded, but are not of the model the adapter runs."""
 
 
 def require(module: str, package: str) -> Any:
@@ -146,9 +151,11 @@ class PretrainedForecaster(Forecaster):
         weights = self._resolve_weights()
         hub = not looks_like_path(weights)
         try:
-            self._model = self._load(weights, key[1], key[2])
+            model = self._load(weights, key[1], key[2])
         except FoundationExtraMissing:
             raise
+        except WrongWeights as exc:
+            raise ValueError(f"{type(self).__name__}: {exc}") from exc
         except Exception as exc:  # the libraries raise OSError, ValueError, hub errors, ...
             if hub:
                 raise ValueError(
@@ -158,14 +165,14 @@ class PretrainedForecaster(Forecaster):
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ValueError(f"{type(self).__name__}: could not load weights from {weights}: "
                              f"{detail}") from exc
-        self._loaded_key = key
-        self._device_name = key[1]
+        self._model, self._device_name = model, key[1]
         maximum = self._max_context()
         if self.hyperparameters["context_length"] > maximum:
             raise ValueError(
                 f"{type(self).__name__}: context_length={self.hyperparameters['context_length']} "
                 f"is more than this model takes; valid: 1..{maximum}"
             )
+        self._loaded_key = key
 
     # ------------------------------------------------------------------------------------------
     # Forecaster

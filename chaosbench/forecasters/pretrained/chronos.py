@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Iterator, Mapping
 
 import numpy as np
 
-from . import DEFAULTS, PretrainedForecaster, torch_dtype
+from . import DEFAULTS, PretrainedForecaster, WrongWeights, torch_dtype
 
 __all__ = ["ChronosT5", "ChronosBolt", "Chronos2"]
 
@@ -35,6 +35,11 @@ def _quiet_long_horizon() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="We recommend keeping prediction length")
         yield
+
+
+#: The forecaster that runs each chronos pipeline.
+_FORECASTER = {"ChronosPipeline": "chronos", "ChronosBoltPipeline": "chronos_bolt",
+               "Chronos2Pipeline": "chronos2"}
 
 
 def _series(window: np.ndarray) -> Any:
@@ -58,8 +63,10 @@ class _Chronos(PretrainedForecaster):
 
         pipe = chronos.BaseChronosPipeline.from_pretrained(weights, device_map=device,
                                                            dtype=torch_dtype(dtype))
-        if type(pipe).__name__ != self.pipeline:
-            raise TypeError(f"these are {type(pipe).__name__} weights, not {self.pipeline}")
+        found = type(pipe).__name__
+        if found != self.pipeline:
+            hint = f" (use forecaster={_FORECASTER[found]})" if found in _FORECASTER else ""
+            raise WrongWeights(f"{weights} holds {found} weights, not {self.pipeline}{hint}")
         return pipe
 
     def _max_context(self) -> int:
