@@ -68,11 +68,11 @@ def is_leaked(model: str, system: str, *, strict: bool = False) -> bool:
 def _row_model(forecaster: str, config: str | None) -> tuple[bool, str | None]:
     """(pretrained?, leakage-table key) of one row's model; the key is None when the row does
     not name its model (an ``external`` row without its config)."""
-    from chaosbench.forecasters import _resolve, load_config, names
+    from chaosbench.forecasters import make, names
 
     if forecaster not in names():
         return False, None
-    cls = _resolve(load_config(forecaster)["_target_"])
+    cls = type(make(forecaster))
     if getattr(cls, "family", None) != "pretrained":
         return False, None
     key = getattr(cls, "model_key", None)
