@@ -198,6 +198,8 @@ def test_seen_in_pretraining():
     assert leakage.is_leaked("timesfm", "Lorenz", strict=True)
     with pytest.raises(ValueError, match="Did you mean 'panda'"):
         leakage.seen_in_pretraining("pandas", "Lorenz")
+    with pytest.raises(ValueError, match="Did you mean 'Lorenz'"):
+        leakage.seen_in_pretraining("panda", "Lornez")
 
 
 def test_exclude_leaked_drops_only_leaked_cells():

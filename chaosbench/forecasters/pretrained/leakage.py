@@ -50,11 +50,13 @@ def models() -> list[str]:
 
 def seen_in_pretraining(model: str, system: str) -> str:
     """``seen``, ``derived``, ``unseen`` or ``unknown`` for ``model`` on ``system``."""
-    from chaosbench.catalogue import suggest
+    from chaosbench.catalogue import suggest, systems
 
     table = _table()
     if model not in table:
         raise ValueError(suggest(model, list(table), "pretrained model"))
+    if system not in systems():
+        raise ValueError(suggest(system, systems(), "system"))
     entry = table[model]
     return entry.get("systems", {}).get(system, entry["default"])
 
@@ -95,8 +97,10 @@ def with_leakage(rows: pd.DataFrame) -> pd.DataFrame:
             return NOT_PRETRAINED
         return seen_in_pretraining(key, system) if key in table else "unknown"
 
+    cells = list(zip(pairs, rows["system"]))
+    statuses = {cell: status(*cell) for cell in set(cells)}
     out = rows.copy()
-    out[COLUMN] = [status(pair, system) for pair, system in zip(pairs, rows["system"])]
+    out[COLUMN] = [statuses[cell] for cell in cells]
     return out
 
 
