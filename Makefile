@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 SWEEP  ?= default
 
-.PHONY: install test test-all bench leaderboard report catalogue clean
+.PHONY: install foundation test test-all bench leaderboard report catalogue clean
 
 install: $(STAMP)
 
@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
 	touch $(STAMP)
+
+# The pretrained (zero-shot) forecasters' libraries: the `foundation` extra (about 150 MB,
+# mostly transformers), through the same constraints file so torch stays the CPU build.
+foundation: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test,foundation]"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
