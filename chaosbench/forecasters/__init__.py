@@ -13,7 +13,8 @@ the same way). The model modules (torch, darts, ...) are imported only when a mo
 Models whose default budget is reduced to train in seconds on a CPU also have a ``paper`` profile,
 ``conf/forecaster/paper/<name>.yaml`` (the published, heavier setting), listed by
 ``paper_names()`` and made with ``make("paper/nbeats")`` or, on the command line,
-``forecaster=paper/nbeats``.
+``forecaster=paper/nbeats``. A profile may inherit its base configuration with a Hydra defaults
+list (``defaults: [/forecaster/esn@_here_, _self_]``) and hold only what it changes.
 """
 
 from __future__ import annotations
@@ -65,9 +66,28 @@ def load_config(name: str) -> dict[str, Any]:
         raise ValueError(f"unknown forecaster {name!r}.{hint} Valid names: {', '.join(valid)}")
     path = conf_dir() / "forecaster" / f"{name}.yaml"
     cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    if isinstance(cfg, dict) and "defaults" in cfg:
+        cfg = _inherit(path, cfg)
     if not isinstance(cfg, dict) or "_target_" not in cfg:
         raise ValueError(f"{path}: expected a mapping with a _target_ key")
     return cfg
+
+
+def _inherit(path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Resolve a profile's Hydra defaults list, ``[/forecaster/<base>@_here_, _self_]``: the base
+    configuration updated with the profile's own keys (what Hydra composes for
+    ``forecaster=paper/<name>``)."""
+    merged: dict[str, Any] = {}
+    for entry in cfg.pop("defaults"):
+        if entry == "_self_":
+            continue
+        base = str(entry).removesuffix("@_here_")
+        if not base.startswith("/forecaster/") or base == entry:
+            raise ValueError(f"{path}: defaults entries must read /forecaster/<name>@_here_, "
+                             f"got {entry!r}")
+        merged.update(load_config(base.removeprefix("/forecaster/")))
+    merged.update(cfg)
+    return merged
 
 
 def _resolve(target: str) -> type[Forecaster]:
