@@ -14,4 +14,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "run benchmark jobs (a Hydra app: overrides, -m sweeps, launchers)"),
     "leaderboard": ("leaderboard", "aggregate a sweep into leaderboard CSVs and print it"),
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
+    "tune": ("tune", "tune hyperparameters per system (Optuna); writes conf/tuned/"),
+    "reproduce": ("reproduce", "run the published protocol and compare with the published table"),
 }
