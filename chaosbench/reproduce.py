@@ -23,13 +23,29 @@ import pandas as pd
 
 from chaosbench import published
 
-__all__ = ["CHEAP", "DEEP", "published_model", "compare", "row_table", "rank_correlation"]
+__all__ = ["CHEAP", "DEEP", "published_systems", "subset", "published_model", "compare",
+           "row_table", "rank_correlation"]
 
 #: Rows that fit the one-hour CPU budget over the catalogue, and the deep (darts / torch) rows.
 CHEAP = ["paper/linear_regression", "paper/nvar1", "paper/esn", "paper/random_forest",
          "paper/xgboost", "paper/kalman"]
 DEEP = ["paper/nbeats", "paper/nhits", "paper/lstm", "paper/transformer", "paper/tcn",
         "paper/blockrnn", "paper/nlinear", "paper/dlinear", "paper/node"]
+
+
+def published_systems(protocol: str = "gilpin2023") -> list[str]:
+    """Catalogue systems with a published score under ``protocol`` (133 of 135 for gilpin2023:
+    GlycolyticOscillation and InteriorSquirmer post-date the paper)."""
+    from chaosbench.catalogue import systems
+
+    have = set(published.results(protocol, "smape")["system"])
+    return [name for name in systems() if name in have]
+
+
+def subset() -> list[str]:
+    """The documented fixed subset for CPU runs: every 11th published system in alphabetical
+    order (13 systems, Aizawa ... ZhouChen)."""
+    return published_systems()[::11]
 
 
 def published_model(row: str) -> str:

@@ -35,6 +35,7 @@ import json
 import math
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -44,7 +45,7 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 import yaml
 
-__all__ = ["SEARCH_SPACES", "search_space", "tuning_seed", "tuning_split", "tune_system",
+__all__ = ["SEARCH_SPACES", "search_space", "open_storage", "score", "consistent", "tuning_seed", "tuning_split", "tune_system",
            "TuneResult", "tuned_path", "read_tuned", "write_tuned", "tuned_config",
            "system_data_hash", "catalogue_version", "TunedValuesError"]
 
@@ -169,20 +170,32 @@ class TuneResult:
     study_name: str
 
 
-def _storage(url: str, heartbeat_s: int):
+def open_storage(url: str, heartbeat_s: int = 30):
+    """An Optuna RDB storage at ``url`` (its folder created for SQLite) whose trials send a
+    heartbeat every ``heartbeat_s`` seconds; a trial silent for twice that is failed and
+    re-queued with the same parameters."""
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    from sqlalchemy.exc import SQLAlchemyError
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return RDBStorage(url, heartbeat_interval=heartbeat_s, grace_period=2 * heartbeat_s,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
-                              max_retry=3),
-                          engine_kwargs={"connect_args": {"timeout": 120}}
-                          if url.startswith("sqlite") else {})
+    for attempt in range(5):
+        try:
+            with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna 5
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return RDBStorage(url, heartbeat_interval=heartbeat_s,
+                                  grace_period=2 * heartbeat_s,
+                                  heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                                      max_retry=3),
+                                  engine_kwargs={"connect_args": {"timeout": 120}}
+                                  if url.startswith("sqlite") else {})
+        except SQLAlchemyError:  # workers starting together race to create the schema
+            if attempt == 4:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _distribution(trial, key: str, values: Any):
@@ -220,7 +233,7 @@ def tune_system(forecaster: str, config: Mapping[str, Any], protocol: Mapping[st
     else:
         raise ValueError(f"unknown sampler {sampler!r}; valid: grid, tpe")
     name = f"{protocol.get('name', 'custom')}/{forecaster}/{system}"
-    study = optuna.create_study(study_name=name, storage=_storage(storage, heartbeat_s),
+    study = optuna.create_study(study_name=name, storage=open_storage(storage, heartbeat_s),
                                 sampler=chosen_sampler, direction="minimize",
                                 load_if_exists=True)
     study.set_user_attr("space", json.dumps(space, sort_keys=True))
@@ -384,7 +397,8 @@ def tuned_config(forecaster: str, protocol: str, system: str, base_config: Mappi
         if entry.get("data_hash") != system_data_hash(system):
             raise TunedValuesError(
                 f"{path} was tuned on other data of {system} (catalogue "
-                f"{data.get('catalogue_version')}, now {catalogue_version()}); retune with "
+                f"{data.get('catalogue_version')}, data hash {entry.get('data_hash')}, now "
+                f"{system_data_hash(system)}); retune with "
                 f"chaosbench tune forecaster={forecaster} protocol={protocol} systems={system}")
         values = entry["values"]
         where = f"tuned:{protocol}/{forecaster}.yaml"

@@ -74,13 +74,7 @@ def main(argv: list[str]) -> int:
         cfg = settings(argv, "reproduce")
         rows = row_names(cfg["rows"])
         protocol = protocol_config(cfg["protocol"])
-        if cfg["systems"] == "published":
-            from chaosbench.catalogue import systems
-
-            have = set(published.results(cfg["protocol"], "smape")["system"])
-            names = [s for s in systems() if s in have]
-        else:
-            names = system_names(cfg["systems"])
+        names = system_names(cfg["systems"])
         if cfg["tuned"] not in ("tuned", "published", "none"):
             raise BadInput(f"unknown tuned={cfg['tuned']!r}; valid: tuned, published, none")
         jobs, sources = [], {}
@@ -88,7 +82,8 @@ def main(argv: list[str]) -> int:
             base = forecaster_config(row)
             for name in names:
                 config, sources[row, name] = tuned_config(row, cfg["protocol"], name, base,
-                                                          source=cfg["tuned"])
+                                                          source=cfg["tuned"],
+                                                          root=cfg["tuned_dir"])
                 jobs.append(Job(system=name, forecaster=row, forecaster_config=config,
                                 protocol=protocol, seed=int(cfg["seed"]), sweep=cfg["sweep"],
                                 results_dir=str(Path(cfg["results_dir"]).resolve()),

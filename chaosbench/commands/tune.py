@@ -67,13 +67,16 @@ def protocol_config(name: str) -> dict[str, Any]:
 def system_names(spec: Any) -> list[str]:
     from chaosbench.catalogue import suggest, systems
 
+    from chaosbench.reproduce import published_systems, subset
+
     valid = systems()
-    names = valid if spec == "all" else [s.strip() for s in str(spec).split(",") if s.strip()]
+    groups = {"all": valid, "published": published_systems(), "subset": subset()}
+    names = groups.get(spec) or [s.strip() for s in str(spec).split(",") if s.strip()]
     for name in names:
         if name not in valid:
             raise BadInput(suggest(name, valid, "system"))
     if not names:
-        raise BadInput("no systems given; systems=Lorenz,Rossler or systems=all")
+        raise BadInput("no systems given; systems=Lorenz,Rossler, all, published or subset")
     return names
 
 
@@ -89,7 +92,7 @@ def _tune_one(args: tuple) -> Any:
 def main(argv: list[str]) -> int:
     from chaosbench import metrics
     from chaosbench.catalogue import suggest
-    from chaosbench.tuning import _grid, search_space, tuned_path, write_tuned
+    from chaosbench.tuning import _grid, open_storage, search_space, tuned_path, write_tuned
 
     try:
         cfg = settings(argv, "tune")
@@ -114,6 +117,7 @@ def main(argv: list[str]) -> int:
     kwargs = {"space": space, "sampler": cfg["sampler"], "n_trials": cfg["n_trials"],
               "seed": int(cfg["seed"]), "metric": cfg["metric"], "storage": cfg["storage"],
               "heartbeat_s": int(cfg["heartbeat_s"])}
+    open_storage(cfg["storage"], int(cfg["heartbeat_s"]))  # the schema, before workers share it
     path = tuned_path(cfg["forecaster"], cfg["protocol"], cfg["out"])
     tasks = [(cfg["forecaster"], config, protocol, name, kwargs) for name in names]
     jobs = max(1, int(cfg["jobs"]))
