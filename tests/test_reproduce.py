@@ -154,3 +154,25 @@ def test_reproduce_runs_jobs_and_writes_the_comparison(tmp_path, capsys):
     lorenz = systems[(systems["row"] == "paper/linear_regression") & (systems["system"] == "Lorenz")]
     assert lorenz["values"].iloc[0].startswith("published:")
     assert "Spearman" in capsys.readouterr().out
+
+
+def test_lyapunov_timescale_gives_every_system_the_same_horizon_in_lyapunov_times():
+    import yaml
+
+    import chaosbench
+    from chaosbench.forecasters import conf_dir
+    from chaosbench.protocol import Protocol, make_split
+    from chaosbench.timescale import lyapunov_settings
+
+    cfg = yaml.safe_load((conf_dir() / "protocol" / "lyapunov.yaml").read_text())
+    for name in ("Lorenz", "Rossler"):
+        system = chaosbench.system(name)
+        settings = lyapunov_settings(system, cfg)
+        assert (settings["n_train"], settings["n_test"]) == (1000, 500)
+        split = make_split(system, Protocol.from_config(settings), seed=0)
+        # dt x lambda = 1 / pts_per_lyapunov, so the horizon is test_lyapunov on both systems.
+        assert split.horizon_lyapunov == pytest.approx(cfg["test_lyapunov"], rel=1e-12)
+    with pytest.raises(ValueError, match="Torus has max_lyapunov"):
+        lyapunov_settings(chaosbench.system("Torus"), cfg)
+    with pytest.raises(ValueError, match="SprottA would be sampled"):
+        lyapunov_settings(chaosbench.system("SprottA"), cfg)
