@@ -367,14 +367,16 @@ def tuned_config(forecaster: str, protocol: str, system: str, base_config: Mappi
                  ) -> tuple[dict[str, Any], str]:
     """``base_config`` with ``system``'s tuned values, and where they came from.
 
-    ``source``: ``tuned`` (our values, :func:`tuned_path`), ``published`` (the paper's, for the
-    profiles in :data:`chaosbench.published.PROFILES` under ``gilpin2023``) or ``none``.
+    ``source``: ``tuned`` or True (our values, :func:`tuned_path`), ``published`` (the paper's,
+    for the profiles in :data:`chaosbench.published.PROFILES` under ``gilpin2023``), ``none`` or
+    False.
     Keys the forecaster does not have are dropped (the published files also list settings a
     profile fixes, e.g. ``n_epochs``). A forecaster with an empty search space comes back
     unchanged (``"untuned: empty search space"``); a system missing from the file raises
     :class:`TunedValuesError`, as does a file made for other data of this system.
     """
     config = dict(base_config)
+    source = {True: "tuned", False: "none"}.get(source, source)  # bench.yaml's tuned: true/false
     if source == "none":
         return config, "none"
     if source == "published":
