@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 CONSTRAINTS := .ci/constraints.txt
 SWEEP  ?= default
 
-.PHONY: install foundation test test-all bench leaderboard report catalogue clean
+.PHONY: install foundation test test-all bench leaderboard report catalogue tune reproduce clean
 
 install: $(STAMP)
 
@@ -44,6 +44,20 @@ report: $(STAMP)
 catalogue: $(STAMP)
 	$(CB) catalogue recompute --jobs 2
 	$(CB) catalogue --readme
+
+# Per-system tuning of the cheap published rows under gilpin2023 (resumable: results/tuning/),
+# written to conf/tuned/gilpin2023/; then our medians beside the published ones (Gilpin 2023).
+SYSTEMS ?= subset
+ROWS    ?= cheap
+TUNED   ?= tuned
+JOBS    ?= 2
+TUNE_ROWS ?= paper/linear_regression paper/nvar1 paper/esn paper/random_forest paper/xgboost
+
+tune: $(STAMP)
+	for row in $(TUNE_ROWS); do $(CB) tune forecaster=$$row systems=$(SYSTEMS) jobs=$(JOBS) || exit $$?; done
+
+reproduce: $(STAMP)
+	$(CB) reproduce rows=$(ROWS) systems=$(SYSTEMS) tuned=$(TUNED) jobs=$(JOBS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

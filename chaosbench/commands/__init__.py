@@ -16,4 +16,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
     "report": ("report", "a sweep's static HTML report and its figures (PNG, SVG)"),
     "warmup": ("warmup", "compile every numerical kernel into the cache (CHAOSBENCH_CACHE_DIR)"),
+    "tune": ("tune", "tune hyperparameters per system (Optuna); writes conf/tuned/"),
+    "reproduce": ("reproduce", "run the published protocol and compare with the published table"),
 }
