@@ -93,7 +93,7 @@ BAD = [
     (["sed=3"], "unknown setting 'sed'. Did you mean 'seed'"),
     (["timeout=3"], "Did you mean 'timeout_s'"),
     (["include_nonchaotic=maybe"], "include_nonchaotic must be true or false"),
-    (["tuned=maybe"], "tuned must be true or false"),
+    (["tuned=maybe"], "tuned must be true, false or published"),
     (["hydra/launcher=nope"], "unknown launcher 'nope'"),
     (["hydra/launcher=jblib"], "Did you mean 'joblib'"),
     (["hydra.launcher.n_jobs=0"], "n_jobs must be an integer >= 1"),
