@@ -14,4 +14,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "run benchmark jobs (a Hydra app: overrides, -m sweeps, launchers)"),
     "leaderboard": ("leaderboard", "aggregate a sweep into leaderboard CSVs and print it"),
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
+    "submit": ("submit", "submit a sweep's missing jobs to Slurm as one array and exit"),
+    "status": ("status", "count a sweep's jobs: done, ok, failed, running, missing (files + squeue)"),
+    "collect": ("collect", "compact a sweep's results into one Parquet file and its leaderboard"),
+    "run-manifest": ("run_manifest", "run one entry of a submitted manifest (a Slurm array task)"),
 }
