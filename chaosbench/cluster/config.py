@@ -50,7 +50,7 @@ def settings(command: str, overrides: list[str]) -> Settings:
         cfg = hydra.compose("bench", overrides=["hydra/launcher=slurm", *plain],
                             return_hydra_config=True)
     launcher = {key: cfg.hydra.launcher.get(key) for key in _LAUNCHER_KEYS}
-    launcher["additional_parameters"] = OmegaConf.to_container(
-        launcher["additional_parameters"] or {}, resolve=True)
+    extra = launcher["additional_parameters"]
+    launcher["additional_parameters"] = OmegaConf.to_container(extra) if extra else {}
     return Settings(sweep=str(cfg.sweep_name), results_dir=Path(cfg.results_dir).resolve(),
                     resources=Resources.from_launcher(launcher), job_overrides=job_overrides)

@@ -5,10 +5,10 @@ package-dir maps this folder there; Hydra discovers launchers only under ``hydra
     chaosbench bench -m sweep=default hydra/launcher=ray hydra.launcher.address=local
 
 This module stays light (Hydra imports every plugin at start-up); the work is in
-:mod:`chaosbench.cluster.ray_engine`.
+:mod:`chaosbench.cluster.ray_engine`. No ``from __future__ import annotations`` here: Hydra's
+scanner runs the module before it is in ``sys.modules``, where dataclasses cannot resolve
+string annotations.
 """
-
-from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
