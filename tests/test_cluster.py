@@ -294,14 +294,15 @@ def test_slurm_refusals_are_one_line_and_leave_nothing(tmp_path, resources, expe
 
 # ------------------------------------------------------------------ a Ray head
 def _ray_up() -> bool:
-    ray = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
-    if ray is None:
+    """A head's GCS answers on 127.0.0.1:6379 (where .ci/services/ray.sh starts it)."""
+    import importlib.util
+    import socket
+
+    if importlib.util.find_spec("ray") is None:
         return False
-    try:
-        return subprocess.run([ray, "status", "--address=127.0.0.1:6379"], capture_output=True,
-                              timeout=60).returncode == 0
-    except subprocess.TimeoutExpired:
-        return False
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex(("127.0.0.1", 6379)) == 0
 
 
 def _bench(*args, root):
@@ -330,8 +331,10 @@ def test_ray_sweep_matches_joblib_and_resumes(tmp_path):
     pd.testing.assert_series_equal(by_launcher["ray"].value.sort_index(),
                                    by_launcher["joblib"].value.sort_index())
 
-    files = {p: p.stat().st_mtime_ns for p in (tmp_path / "ray" / "adhoc").glob("*.parquet")}
+    folder = tmp_path / "ray" / "adhoc"
+    files = {p: p.stat().st_mtime_ns for p in folder.glob("*.parquet")}
     again = _bench(*sweep, "hydra/launcher=ray", root=tmp_path / "ray")
     assert again.returncode == 0, again.stderr[-3000:]
-    assert again.stdout.count("[skipped]") == 4
     assert {p: p.stat().st_mtime_ns for p in files} == files
+    log = (folder / "jobs.log").read_text().splitlines()
+    assert [line.split("\t")[2] for line in log[4:]] == ["skipped"] * 4

@@ -79,8 +79,6 @@ def _execute(index: int, overrides: Sequence[str], hydra_context, config, task_f
 def connect(address: str, **init: Any) -> None:
     """``ray.init`` at ``address`` (``local``: a new Ray on this machine); a missing cluster is
     one line naming the address tried and how to start one."""
-    # Every job prints one status line; Ray would fold identical-looking ones into "repeated".
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     import ray
 
     if ray.is_initialized():
@@ -92,7 +90,7 @@ def connect(address: str, **init: Any) -> None:
     init.setdefault("logging_level", logging.WARNING)
     init.setdefault("log_to_driver", True)
     try:
-        ray.init(address=None if address == "local" else address, **init)
+        ray.init(address=address, **init)
     except ConnectionError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise RuntimeError(
@@ -104,6 +102,8 @@ def connect(address: str, **init: Any) -> None:
 def launch(launcher, job_overrides: Sequence[Sequence[str]],
            initial_job_idx: int) -> list[JobReturn]:
     """Submit every job, wait for all, and return their ``JobReturn`` in order."""
+    # Every job prints one status line; Ray would fold look-alike lines into "repeated Nx".
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     import ray
 
     setup_globals()
