@@ -1,27 +1,44 @@
-"""Command-line support shared by the runners: check overrides before Hydra sees them, expand
-``all``, and show a progress bar for multiruns.
+"""The ``chaosbench`` command: dispatch, and the checks every Hydra command line gets first.
 
-Hydra reports an unknown config option or a malformed override with a multi-line traceback; a
-researcher should get one line naming the valid choices and the nearest one, a non-zero exit and
-nothing written. :func:`preflight` does that, and expands ``system=all`` (the whole catalogue) and
-``forecaster=all`` / ``protocol=all`` into comma lists (which imply ``-m``).
+Hydra reports an unknown option, a mistyped value or a malformed override with a multi-line
+traceback, or not at all (``force=no`` is a true string). A researcher gets one line instead,
+naming what was wrong, what is valid and the nearest name, exit status 2, and nothing written.
+:func:`preflight` does that before Hydra runs:
+
+* config-group choices (``forecaster=``, ``protocol=``, ``sweep=``) and ``system=`` are checked
+  against what exists, including a user's ``--config-dir`` / ``hydra.searchpath`` folders and
+  forecasters registered from Python or by package entry points;
+* every value of a job setting (``seed``, ``timeout_s``, ``threads``, ``force``, ``retry``, ...)
+  is checked against :mod:`chaosbench.settings`; ``protocol.<field>`` against the protocol's
+  fields; ``forecaster.<hyperparameter>`` by building the model with it;
+* ``system=all`` (every chaotic system), ``forecaster=all`` and ``protocol=all`` expand into
+  comma lists, which imply ``-m``;
+* Hydra's own flags pass through untouched: ``--cfg job``, ``-c job``, ``--config-dir DIR``,
+  ``--info searchpath``, ``--help``, ``-m``.
 """
 
 from __future__ import annotations
 
 import math
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from chaosbench.catalogue import suggest, systems
 from chaosbench.paths import data_dir
 
-__all__ = ["UsageError", "preflight", "count_jobs", "Progress"]
+__all__ = ["UsageError", "preflight", "count_jobs", "Progress", "main", "split_argv",
+           "all_choices", "choices"]
 
 _GROUPS = ("forecaster", "protocol", "sweep")
+
+# Hydra flags that take a value (the next argument, or ``--flag=value``).
+_VALUE_FLAGS = {"--config-path", "-cp", "--config-name", "-cn", "--config-dir", "-cd",
+                "--cfg", "-c", "--package", "-p", "--experimental-rerun",
+                "--shell-completion", "-sc"}
+_INFO_FLAGS = {"--info", "-i"}
+_INFO_VALUES = {"all", "config", "defaults", "defaults-tree", "plugins", "searchpath"}
 
 
 class UsageError(SystemExit):
@@ -32,14 +49,78 @@ class UsageError(SystemExit):
         self.message = message
 
 
-def choices(key: str, nested: bool = True) -> list[str]:
+def split_argv(args: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """``(flags, overrides, config_dirs)``: Hydra's flags with their values, the overrides, and
+    the folders added by ``--config-dir`` and ``hydra.searchpath=[file://...]``."""
+    flags, overrides, dirs = [], [], []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name = arg.split("=", 1)[0]
+        if name in _VALUE_FLAGS:
+            if "=" in arg:
+                flags.append(arg)
+                value = arg.split("=", 1)[1]
+            elif i + 1 < len(args):
+                flags += [arg, args[i + 1]]
+                value = args[i + 1]
+                i += 1
+            else:
+                raise UsageError(f"{arg} needs a value (e.g. {arg} job)")
+            if name in ("--config-dir", "-cd"):
+                dirs.append(value)
+        elif name in _INFO_FLAGS:
+            flags.append(arg)
+            if "=" not in arg and i + 1 < len(args) and args[i + 1] in _INFO_VALUES:
+                flags.append(args[i + 1])
+                i += 1
+        elif arg.startswith("-"):
+            flags.append(arg)
+        else:
+            overrides.append(arg)
+        i += 1
+    return flags, overrides, dirs
+
+
+def _searchpath_dirs(overrides: list[str]) -> list[str]:
+    dirs = []
+    for text in overrides:
+        if text.startswith("hydra.searchpath="):
+            value = text.split("=", 1)[1].strip("[]")
+            dirs += [v.strip().strip("'\"")[len("file://"):] for v in value.split(",")
+                     if v.strip().strip("'\"").startswith("file://")]
+    return dirs
+
+
+def choices(key: str, nested: bool = True, extra_dirs: list[str] | tuple[str, ...] = ()) -> list[str]:
     """Valid values of ``system`` or of a config group; ``nested`` includes options in
-    subfolders (profiles such as ``forecaster=paper/nbeats``), which ``all`` leaves out."""
+    subfolders (profiles such as ``forecaster=paper/nbeats``), which ``all`` leaves out.
+    Forecasters also include registered ones and those in ``extra_dirs``."""
     if key == "system":
         return systems()
-    folder = data_dir("conf") / key
-    files = folder.rglob("*.yaml") if nested else folder.glob("*.yaml")
-    return sorted(p.relative_to(folder).with_suffix("").as_posix() for p in files)
+    found: set[str] = set()
+    for root in (data_dir("conf"), *map(Path, extra_dirs)):
+        folder = Path(root) / key
+        if folder.is_dir():
+            files = folder.rglob("*.yaml") if nested else folder.glob("*.yaml")
+            found |= {p.relative_to(folder).with_suffix("").as_posix() for p in files}
+    if key == "forecaster":
+        from chaosbench.forecasters import registered
+
+        found |= set(registered())
+    return sorted(found)
+
+
+def all_choices(key: str, *, include_nonchaotic: bool = False) -> list[str]:
+    """What ``key=all`` means: every chaotic system (the systems flagged ``chaotic: false`` only
+    with ``include_nonchaotic``), or every top-level option of a config group."""
+    if key == "system":
+        if include_nonchaotic:
+            return systems()
+        from chaosbench.catalogue import load_spec
+
+        return [name for name in systems() if load_spec(name)["flags"].get("chaotic", True)]
+    return choices(key, nested=False)
 
 
 def _parse(overrides: list[str]):
@@ -53,31 +134,113 @@ def _parse(overrides: list[str]):
         raise UsageError(f"malformed override: {message}") from None
 
 
-def _values(override) -> list[str]:
+def _values(override) -> list[Any]:
+    """The override's values, parsed by Hydra's grammar (``1`` int, ``1.5`` float, ``no`` str)."""
     if override.is_sweep_override():
-        return [str(v) for v in override.sweep_string_iterator()]
-    return [str(override.value())]
+        return list(override.sweep_iterator()) if override.is_discrete_sweep() else \
+            [str(v) for v in override.sweep_string_iterator()]
+    return [override.value()]
+
+
+def _check_setting(key: str, values: list[Any]) -> None:
+    from chaosbench.settings import SETTINGS, check
+
+    if key not in SETTINGS:
+        return
+    for value in values:
+        if SETTINGS[key].kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if value == "" or value is None and key != "label":
+            raise UsageError(f"{key} is empty: {key} must be {SETTINGS[key].valid}")
+        try:
+            check(key, value)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+
+
+def _check_protocol_field(field: str, values: list[Any]) -> None:
+    from chaosbench.protocol import Protocol
+
+    for value in values:
+        try:
+            Protocol.check_field(field, value)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+
+
+def _check_hyperparameter(forecasters: list[str], key: str, values: list[Any]) -> None:
+    """Build each chosen forecaster with ``key=value`` (constructors validate; nothing is fit)."""
+    from chaosbench import forecasters as registry
+
+    for name in forecasters:
+        try:
+            cfg = registry.load_config(name)
+        except ValueError:
+            continue  # a user config dir's forecaster: Hydra composes it, the job validates it
+        if key == "_target_":
+            for value in values:
+                try:
+                    registry.resolve(str(value))
+                except (ImportError, TypeError) as error:
+                    raise UsageError(f"forecaster._target_={value}: {error}") from None
+            continue
+        if key not in cfg:
+            valid = sorted(k for k in cfg if not k.startswith("_"))
+            hint = suggest(key, valid, "hyperparameter").split(". ", 1)[-1] if valid else \
+                "it has none"
+            raise UsageError(f"forecaster {name!r} has no hyperparameter {key!r}; {hint}")
+        try:
+            cls = registry.resolve(cfg.pop("_target_"))
+        except (ImportError, TypeError) as error:
+            raise UsageError(f"forecaster {name!r}: {error}") from None
+        for value in values:
+            try:
+                cls(seed=0, **{**cfg, key: value})
+            except (ValueError, TypeError) as error:
+                raise UsageError(f"forecaster.{key}={value!r}: {' '.join(str(error).split())}") \
+                    from None
 
 
 def preflight(argv: list[str]) -> list[str]:
-    """Check and expand a runner's command line; returns the arguments to hand to Hydra."""
+    """Check and expand a Hydra command line; returns the arguments to hand to Hydra."""
     head, args = argv[:1], list(argv[1:])
-    flags = [a for a in args if a.startswith("-")]
-    overrides = [a for a in args if not a.startswith("-")]
+    flags, overrides, dirs = split_argv(args)
+    for folder in dirs:
+        if not Path(folder).is_dir():
+            raise UsageError(f"--config-dir {folder}: no such folder")
+    dirs += _searchpath_dirs(overrides)
+    parsed = _parse(overrides)
+    include = any(o.key_or_group == "include_nonchaotic" and _values(o) == [True] for o in parsed)
+    chosen_forecasters: list[str] = []
     expanded, multirun = [], False
-    for text, override in zip(overrides, _parse(overrides)):
+    for text, override in zip(overrides, parsed):
         key = override.key_or_group
-        if key in ("system", *_GROUPS) and override.package is None and not override.is_delete():
-            valid = choices(key)
-            values = _values(override)
-            if values == ["all"]:
-                values = choices(key, nested=False) if key != "sweep" else values
+        if override.is_delete() or key.startswith("hydra"):
+            expanded.append(text)
+            continue
+        if key in ("system", *_GROUPS) and override.package is None:
+            valid = choices(key, extra_dirs=dirs)
+            values = [str(v) for v in _values(override)]
+            if values == ["all"] and key != "sweep":
+                values = (all_choices(key, include_nonchaotic=include) if key == "system"
+                          else choices(key, nested=False))
                 text = f"{key}={','.join(values)}"
                 multirun = multirun or len(values) > 1
             for value in values:
                 if value not in valid:
-                    raise UsageError(suggest(value, valid, key.replace("sweep", "sweep")))
+                    raise UsageError(suggest(value, valid, key))
+            if key == "forecaster":
+                chosen_forecasters = values
+        elif key.startswith("protocol."):
+            _check_protocol_field(key.split(".", 1)[1], _values(override))
+        elif not key.startswith("forecaster."):
+            _check_setting(key, _values(override))
         expanded.append(text)
+    for text, override in zip(overrides, parsed):
+        key = override.key_or_group
+        if key.startswith("forecaster.") and not override.is_delete():
+            names = chosen_forecasters or ["naive"]
+            _check_hyperparameter(names, key.split(".", 1)[1], _values(override))
     if multirun and not {"-m", "--multirun"} & set(flags):
         flags.insert(0, "-m")
     return head + flags + expanded
@@ -88,24 +251,31 @@ def count_jobs(overrides: list[str], sweep_params: dict[str, str]) -> int:
     command line taking precedence over the named sweep's ``hydra.sweeper.params``."""
     counts = {k: len(_values(o)) for k, o in
               zip(sweep_params, _parse([f"{k}={v}" for k, v in sweep_params.items()]))}
-    for override in _parse([o for o in overrides if not o.startswith("-")]):
+    _, plain, _ = split_argv(list(overrides))
+    for override in _parse(plain):
         counts[override.key_or_group] = len(_values(override))
     return math.prod(counts.values()) if counts else 1
 
 
 class Progress:
-    """A progress bar with ETA fed by the lines jobs append to ``results/<sweep>/jobs.log``."""
+    """A progress bar with ETA fed by the lines this run's jobs append to ``jobs.log`` (lines
+    carry the run's id, so two sweeps sharing a folder never count each other's jobs)."""
 
-    def __init__(self, log: Path, total: int, poll_s: float = 1.0):
-        self.log, self.total, self.poll_s = log, total, poll_s
-        self.start_lines = self._lines()
+    def __init__(self, log: Path, total: int, poll_s: float = 1.0, run_id: str | None = None):
+        import threading
+
+        self.log, self.total, self.poll_s, self.run_id = log, total, poll_s, run_id
+        self.start_lines = 0 if run_id else self._lines()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _lines(self) -> int:
         try:
             with open(self.log, "rb") as f:
-                return sum(1 for _ in f)
+                if self.run_id is None:
+                    return sum(1 for _ in f)
+                tag = f"\t{self.run_id}\t".encode()
+                return sum(1 for line in f if tag in line)
         except FileNotFoundError:
             return 0
 
@@ -146,10 +316,11 @@ EXAMPLES = """\
 examples:
   chaosbench bench system=Lorenz forecaster=esn forecaster.units=1000
   chaosbench bench -m system=Lorenz,Rossler forecaster=nvar,sindy seed=0,1,2
-  chaosbench bench -m sweep=default hydra/launcher=joblib
-  chaosbench bench --config-dir ./my_conf forecaster=mine      # your own model
+  chaosbench bench -m sweep=default hydra/launcher=parallel      # 2 warm workers (make bench)
+  chaosbench bench --config-dir ./my_conf forecaster=mine         # your own model
+  chaosbench bench --cfg job forecaster=esn                       # print the composed config
   chaosbench leaderboard sweep_name=default
-  chaosbench <command> --help                                   # a command's own options"""
+  chaosbench <command> --help                                     # a command's own options"""
 
 
 def usage() -> str:
@@ -189,5 +360,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {suggest(name, list(COMMANDS), 'command')}", file=sys.stderr)
         return 2
     module = importlib.import_module(f"chaosbench.commands.{COMMANDS[name][0]}")
-    status = module.main(rest)
+    try:
+        status = module.main(rest)
+    except UsageError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
     return int(status or 0)

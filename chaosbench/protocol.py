@@ -12,7 +12,8 @@ starting points and the same seed gives the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import math
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
@@ -42,20 +43,42 @@ class Protocol:
     noise: float = 0.0
 
     @classmethod
+    def check_field(cls, key: str, value: Any) -> None:
+        """Raise ValueError (one line) unless ``value`` is valid for field ``key``."""
+        if key not in _FIELD_RULES:
+            from chaosbench.catalogue import suggest
+
+            raise ValueError(suggest(key, sorted(_FIELD_RULES), "protocol setting"))
+        valid, test = _FIELD_RULES[key]
+        if not test(value):
+            raise ValueError(f"protocol.{key}={value!r} is not valid: {key} must be {valid}")
+
+    @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> "Protocol":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(cfg) - known)
-        if unknown:
-            raise ValueError(f"unknown protocol setting(s) {unknown}; valid: {sorted(known)}")
-        protocol = cls(**{k: cfg[k] for k in cfg})
-        for key in ("n_train", "n_test"):
-            value = getattr(protocol, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 2:
-                raise ValueError(f"protocol {protocol.name}: {key} must be an integer >= 2, "
-                                 f"got {value!r}")
-        if not protocol.pts_per_period > 0 or not protocol.noise >= 0:
-            raise ValueError(f"protocol {protocol.name}: pts_per_period must be > 0 and noise >= 0")
-        return protocol
+        for key, value in cfg.items():
+            cls.check_field(key, value)
+        return cls(**{k: (float(v) if k in ("pts_per_period", "noise") else v)
+                      for k, v in cfg.items()})
+
+
+def _int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: Each field's rule, declared once: (what is valid, the test).
+_FIELD_RULES = {
+    "name": ("a non-empty name", lambda v: isinstance(v, str) and v.strip() != ""),
+    "pts_per_period": ("a number > 0", lambda v: _number(v) and v > 0),
+    "n_train": ("an integer >= 2", lambda v: _int(v) and v >= 2),
+    "n_test": ("an integer >= 2", lambda v: _int(v) and v >= 2),
+    "univariate": ("true or false", lambda v: isinstance(v, bool)),
+    "noise": ("a number >= 0 (a fraction of each coordinate's std)",
+              lambda v: _number(v) and v >= 0),
+}
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,36 @@
 """One benchmark job: system x forecaster x protocol x seed -> scored rows on disk.
 
-    generate data (catalogue + protocol) -> fit -> predict -> score every metric -> write rows
+    resume check -> data (cached) -> [fit -> predict in an isolated child] -> guard -> score -> rows
 
-A job never raises because its forecaster failed: an exception, a non-finite forecast or a run
-past ``timeout_s`` is recorded in the rows' ``status`` (``failed``, ``diverged``, ``timeout``) and
-``reason``, so a sweep always finishes. A job whose result file exists is skipped unless ``force``.
+The forecaster runs in a forked child process (:mod:`chaosbench.isolation`) under a hard
+wall-clock limit, on a fresh read-only copy of the training series; the test series and the
+scoring stay in the parent. Whatever the forecaster does (raise, exit, segfault, hang, run out of
+memory, ignore signals, change directory, write into its data), the job ends as rows whose
+``status`` says what happened:
+
+* ``ok`` -- a real, finite forecast within the divergence guard (:mod:`chaosbench.guard`);
+* ``diverged`` -- the forecast left the guard from some step on (the reason names the step);
+* ``failed`` -- an exception, a crash or exit of the job process, a non-numeric or complex
+  forecast, a wrong shape (the reason says which, with the child's last output lines);
+* ``timeout`` -- killed at ``timeout_s``.
+
+Resume: a job whose file reads back as finished is final if ``ok`` or ``diverged``; ``failed``
+and ``timeout`` jobs run again. ``retry`` changes this (``none``: nothing reruns; ``all``:
+everything does, as does ``force=true``). A job is claimed with a lock file while it runs, so two
+identical sweeps never run the same job twice at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
+import json
 import math
 import os
-import signal
-import threading
+import sys
 import time
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
@@ -25,22 +38,30 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from chaosbench import metrics
-from chaosbench.catalogue import system as load_system
-from chaosbench.protocol import Protocol, make_split
-from chaosbench.results import (config_hash, job_id, job_path, package_versions, write_forecast,
-                                write_rows)
+from chaosbench.guard import check_forecast
+from chaosbench.isolation import describe_exception, run_isolated
+from chaosbench.protocol import Protocol
+from chaosbench.results import (code_version, config_hash, job_id, job_path, package_versions,
+                                read_job, write_forecast, write_rows)
+from chaosbench.settings import check as check_setting
 
-__all__ = ["Job", "JobResult", "run_job", "JobTimeout"]
+__all__ = ["Job", "JobResult", "run_job", "record_lost", "build_forecaster", "resolve_forecaster",
+           "FINAL"]
 
+#: Stored outcomes that ``retry=failed`` (the default) keeps.
+FINAL = ("ok", "diverged")
 
-class JobTimeout(Exception):
-    """The job ran past its time limit."""
+#: The environment variable that tags a run's lines in ``jobs.log`` (see chaosbench.cli.Progress).
+RUN_ID_ENV = "CHAOSBENCH_RUN_ID"
 
 
 @dataclass(frozen=True)
 class Job:
     """Everything that defines one job. ``forecaster_config`` holds ``_target_`` (the class) and
-    every hyperparameter; ``protocol`` the protocol's settings."""
+    every hyperparameter; ``protocol`` the protocol's settings. ``label`` names the model in
+    results (default: ``forecaster``); ``protocol_label`` names the protocol variant (default:
+    the protocol's name). Settings are checked when the job is built (:mod:`chaosbench.settings`);
+    ``results_dir`` is made absolute at once, so nothing a job does can redirect its files."""
 
     system: str
     forecaster: str
@@ -53,6 +74,20 @@ class Job:
     force: bool = False
     save_forecast: bool = False
     threads: int = 1
+    retry: str = "failed"
+    label: str = ""
+    protocol_label: str = ""
+    data_cache: bool = True
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, value in (("seed", self.seed), ("timeout_s", self.timeout_s),
+                            ("threads", self.threads), ("force", self.force),
+                            ("save_forecast", self.save_forecast), ("retry", self.retry),
+                            ("results_dir", self.results_dir), ("sweep_name", self.sweep)):
+            check_setting(name, value)
+        object.__setattr__(self, "results_dir", str(Path(self.results_dir).expanduser().resolve()))
+        object.__setattr__(self, "timeout_s", float(self.timeout_s))
 
     @property
     def config(self) -> dict[str, Any]:
@@ -69,6 +104,14 @@ class Job:
     def path(self) -> Path:
         return job_path(self.results_dir, self.sweep, self.id)
 
+    @property
+    def folder(self) -> Path:
+        return Path(self.results_dir) / self.sweep
+
+    def to_json(self) -> str:
+        """The whole job, resolved, as JSON (stored in every row's ``config`` column)."""
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
 
 @dataclass
 class JobResult:
@@ -79,59 +122,11 @@ class JobResult:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-@contextlib.contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise :class:`JobTimeout` in this thread after ``seconds`` (SIGALRM; main thread only,
-    elsewhere the limit is not enforced). The alarm interrupts Python code and sleeps; a long
-    call inside a C extension is interrupted when it returns to Python."""
-    if not seconds or seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def resolve_forecaster(target: str) -> type:
+    """The class named by a ``_target_`` (imported here, so a forked child starts warm)."""
+    from chaosbench.forecasters import resolve
 
-    def on_alarm(signum, frame):
-        raise JobTimeout(f"ran past its limit of timeout_s={seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@contextlib.contextmanager
-def limited_threads(n: int) -> Iterator[None]:
-    """Cap BLAS/OpenMP pools and torch's intra-op threads at ``n`` for the job (parallel jobs
-    fighting over two cores make torch 30-100x slower)."""
-    from threadpoolctl import threadpool_limits
-
-    torch = None
-    with contextlib.suppress(ImportError):
-        import torch
-    before = torch.get_num_threads() if torch else None
-    with threadpool_limits(limits=n):
-        if torch:
-            torch.set_num_threads(n)
-        try:
-            yield
-        finally:
-            if torch:
-                torch.set_num_threads(before)
-
-
-def log_job(job: Job, status: str, reason: str) -> None:
-    """Append one line to ``results/<sweep>/jobs.log`` (a single small O_APPEND write, so lines
-    from concurrent jobs never interleave); the progress bar counts these lines."""
-    folder = Path(job.results_dir) / job.sweep
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    line = f"{stamp}\t{job.id}\t{status}\t{reason[:300]}".replace("\n", " ") + "\n"
-    fd = os.open(folder / "jobs.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+    return resolve(target)
 
 
 def build_forecaster(config: Mapping[str, Any], seed: int):
@@ -140,17 +135,113 @@ def build_forecaster(config: Mapping[str, Any], seed: int):
     target = params.pop("_target_", None)
     if not target:
         raise ValueError("forecaster config has no _target_ (the class to build)")
-    module, _, name = str(target).rpartition(".")
-    cls = getattr(importlib.import_module(module), name)
-    return cls(seed=seed, **params)
+    return resolve_forecaster(str(target))(seed=seed, **params)
+
+
+@contextlib.contextmanager
+def limited_threads(n: int) -> Iterator[None]:
+    """Cap BLAS/OpenMP pools, and torch's intra-op threads if torch is loaded, at ``n`` (parallel
+    jobs fighting over the cores make torch 30-100x slower). Never imports torch itself."""
+    from threadpoolctl import threadpool_limits
+
+    torch = sys.modules.get("torch")
+    with threadpool_limits(limits=n):
+        if torch is not None:
+            torch.set_num_threads(n)
+        yield
+
+
+def log_job(job: Job, status: str, reason: str) -> None:
+    """Append one line to ``results/<sweep>/jobs.log`` (a single small O_APPEND write, so lines
+    from concurrent jobs never interleave); the progress bar counts the lines of its own run."""
+    job.folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    run = os.environ.get(RUN_ID_ENV, "-")
+    line = f"{stamp}\t{run}\t{job.id}\t{status}\t{reason[:300]}".replace("\n", " ") + "\n"
+    fd = os.open(job.folder / "jobs.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def claim(job: Job) -> Iterator[bool]:
+    """Hold ``.<job id>.lock`` while the job runs; yields False if another process holds it."""
+    job.folder.mkdir(parents=True, exist_ok=True)
+    lock = job.folder / f".{job.id}.lock"
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(lock)
+    finally:
+        os.close(fd)
+
+
+def _clean_stale_temps(job: Job) -> None:
+    """Temporary files a killed writer of this job left behind (we hold the job's lock)."""
+    for tmp in job.folder.glob(f".{job.id}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _should_run(job: Job) -> tuple[bool, str]:
+    stored = read_job(job.path, job.id)
+    if stored is None:
+        return True, ""
+    retry = "all" if job.force else job.retry
+    if retry == "all" or (retry == "failed" and stored not in FINAL):
+        return True, ""
+    return False, stored
+
+
+def _fit_predict(cls: type, job: Job, train: np.ndarray, dt: float, horizon: int):
+    """The child's work: build, fit and predict. ``train`` is the child's own read-only copy."""
+    with limited_threads(job.threads):
+        params = dict(job.forecaster_config)
+        params.pop("_target_", None)
+        model = cls(seed=job.seed, **params)
+        per_dimension = not getattr(model, "multivariate", True) and train.shape[1] > 1
+        t0 = time.perf_counter()
+        model.fit(train, dt)
+        fit_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        forecast = model.predict(horizon)
+        predict_s = time.perf_counter() - t0
+    if isinstance(forecast, np.ndarray) and forecast.dtype.kind in "fiu":
+        forecast = np.array(forecast)  # detach from the model before pickling
+    return {"forecast": forecast, "fit_s": fit_s, "predict_s": predict_s,
+            "per_dimension": per_dimension}
 
 
 def run_job(job: Job) -> JobResult:
     """Run ``job`` and write its rows; see the module docstring."""
-    path = job.path
-    if path.exists() and not job.force:
-        log_job(job, "skipped", "")
-        return JobResult(status="skipped", path=path, skipped=True)
+    run, stored = _should_run(job)
+    if not run:
+        log_job(job, "skipped", stored)
+        return JobResult(status="skipped", path=job.path, skipped=True, reason=stored)
+    with claim(job) as mine:
+        if not mine:
+            log_job(job, "skipped", "running in another process")
+            return JobResult(status="skipped", path=job.path, skipped=True,
+                             reason="running in another process")
+        run, stored = _should_run(job)  # it may have finished while we waited for the lock
+        if not run:
+            return JobResult(status="skipped", path=job.path, skipped=True, reason=stored)
+        _clean_stale_temps(job)
+        return _run_claimed(job)
+
+
+def _run_claimed(job: Job) -> JobResult:
+    from chaosbench.datacache import split_for
 
     status, reason = "ok", ""
     fit_s = predict_s = math.nan
@@ -159,29 +250,46 @@ def run_job(job: Job) -> JobResult:
     per_dimension = False
     protocol = Protocol.from_config(job.protocol) if isinstance(job.protocol, Mapping) else job.protocol
     try:
-        with limited_threads(job.threads), time_limit(job.timeout_s):
-            split = make_split(load_system(job.system), protocol, job.seed)
-            model = build_forecaster(job.forecaster_config, job.seed)
-            per_dimension = not getattr(model, "multivariate", True) and split.train.shape[1] > 1
-            t0 = time.perf_counter()
-            model.fit(split.train, split.dt)
-            fit_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            forecast = np.asarray(model.predict(len(split.test)), dtype=float)
-            predict_s = time.perf_counter() - t0
-        if forecast.shape != split.test.shape:
-            raise ValueError(f"forecast has shape {forecast.shape}, expected {split.test.shape}")
-        if not np.all(np.isfinite(forecast)):
-            bad = int(np.argmax(~np.all(np.isfinite(forecast), axis=1)))
-            status, reason = "diverged", f"non-finite forecast from step {bad}"
-        scores = metrics.compute(split.test, forecast, y_train=split.train, dt=split.dt,
-                                 max_lyapunov=split.max_lyapunov)
-    except JobTimeout as error:
-        status, reason = "timeout", str(error)
-    except Exception as error:  # a sweep never dies because one job failed
-        status = "failed"
-        where = traceback.extract_tb(error.__traceback__)[-1]
-        reason = f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+        cache = job.folder.parent / ".data" if job.data_cache else None
+        split = split_for(job.system, protocol, job.seed, cache)
+        cls = resolve_forecaster(str(job.forecaster_config.get("_target_", "")))
+    except Exception as error:  # bad data or config: the job's row says so
+        status, reason = "failed", describe_exception(error)
+    if split is not None and status == "ok":
+        train = np.array(split.train, dtype=np.float64, copy=True)  # owns its memory: no .base
+        train.flags.writeable = False
+        outcome = run_isolated(lambda: _fit_predict(cls, job, train, split.dt, len(split.test)),
+                               timeout_s=job.timeout_s)
+        if outcome.kind == "returned":
+            out = outcome.value
+            fit_s, predict_s = out["fit_s"], out["predict_s"]
+            per_dimension = out["per_dimension"]
+            verdict = check_forecast(out["forecast"], split.test.shape, split.train)
+            status, reason, forecast = verdict.status, verdict.reason, verdict.forecast
+        else:
+            status = "timeout" if outcome.kind == "timeout" else "failed"
+            reason = outcome.reason
+    if forecast is not None:
+        try:
+            scores = metrics.compute(split.test, forecast, y_train=split.train, dt=split.dt,
+                                     max_lyapunov=split.max_lyapunov)
+        except Exception as error:
+            status, reason = "failed", f"scoring failed: {describe_exception(error)}"
+            scores = {}
+
+    _write(job, protocol, split, status, reason, scores, fit_s=fit_s, predict_s=predict_s,
+           per_dimension=per_dimension)
+    if job.save_forecast and forecast is not None and split is not None:
+        write_forecast(job.path.with_suffix(".npz"), train=split.train, test=split.test,
+                       forecast=forecast)
+    return JobResult(status=status, path=job.path, reason=reason, scores=scores)
+
+
+def _write(job: Job, protocol: Protocol, split, status: str, reason: str,
+           scores: Mapping[str, float], *, fit_s: float = math.nan, predict_s: float = math.nan,
+           per_dimension: bool = False) -> None:
+    """Write the job's rows (one per metric) and its line in ``jobs.log``."""
+    from chaosbench.datacache import data_hash
 
     n_test = int(protocol.n_test)
     dt = split.dt if split else math.nan
@@ -195,12 +303,23 @@ def run_job(job: Job) -> JobResult:
         "per_dimension": per_dimension, "config_hash": config_hash(job.config),
         "versions": package_versions(),
         "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "label": job.label or job.forecaster, "protocol_label": job.protocol_label or protocol.name,
+        "config": job.to_json(), "code_version": code_version(),
+        "data_hash": data_hash(split) if split is not None else "",
+        "timeout_s": job.timeout_s, "threads": int(job.threads),
     }
     rows = [{**common, "metric": name, "value": float(scores.get(name, math.nan))}
             for name in metrics.names()]
-    write_rows(path, rows)
+    write_rows(job.path, rows)
     log_job(job, status, reason)
-    if job.save_forecast and forecast is not None and split is not None:
-        write_forecast(path.with_suffix(".npz"), train=split.train, test=split.test,
-                       forecast=forecast)
-    return JobResult(status=status, path=path, reason=reason, scores=scores)
+
+
+def record_lost(job: Job, reason: str) -> JobResult:
+    """Record ``job`` as failed with ``reason`` when whatever ran it died before writing (a killed
+    worker); a finished ``ok`` or ``diverged`` file is kept as it is."""
+    stored = read_job(job.path, job.id)
+    if stored in FINAL:
+        return JobResult(status=stored, path=job.path, skipped=True)
+    protocol = Protocol.from_config(job.protocol) if isinstance(job.protocol, Mapping) else job.protocol
+    _write(job, protocol, None, "failed", reason, {})
+    return JobResult(status="failed", path=job.path, reason=reason)

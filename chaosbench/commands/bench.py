@@ -3,7 +3,13 @@
 
     chaosbench bench system=Lorenz forecaster=esn forecaster.units=1000
     chaosbench bench -m system=Lorenz,Rossler forecaster=nvar,sindy seed=0,1,2
-    chaosbench bench -m sweep=default hydra/launcher=joblib
+    chaosbench bench -m sweep=default hydra/launcher=parallel hydra.launcher.n_jobs=2
+
+Every launcher builds its jobs with :func:`chaosbench.sweep.job_from_config` and runs them with
+:func:`chaosbench.runner.run_job`, which isolates each job in its own process. With
+``hydra/launcher=parallel`` chaosbench expands the sweep itself (:func:`chaosbench.sweep.expand`)
+and runs it on warm workers (:mod:`chaosbench.pool`); the other launchers (basic, joblib,
+submitit local and Slurm) go through Hydra.
 """
 
 import os
@@ -13,77 +19,111 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUME
     os.environ.setdefault(_var, "1")
 
 import sys  # noqa: E402
+import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import hydra  # noqa: E402
-from hydra.core.hydra_config import HydraConfig  # noqa: E402
-from omegaconf import DictConfig, OmegaConf  # noqa: E402
-
-from chaosbench.cli import Progress, count_jobs, run_cli  # noqa: E402
+from chaosbench.cli import Progress, UsageError, count_jobs, preflight, split_argv  # noqa: E402
 from chaosbench.paths import data_dir  # noqa: E402
-from chaosbench.runner import Job, run_job  # noqa: E402
+from chaosbench.runner import RUN_ID_ENV  # noqa: E402
 
-
-@hydra.main(version_base="1.3", config_path=str(data_dir("conf")), config_name="bench")
-def app(cfg: DictConfig) -> None:
-    hc = HydraConfig.get()
-    job = Job(
-        system=cfg.system, forecaster=hc.runtime.choices["forecaster"],
-        forecaster_config=OmegaConf.to_container(cfg.forecaster, resolve=True),
-        protocol=OmegaConf.to_container(cfg.protocol, resolve=True), seed=int(cfg.seed),
-        sweep=cfg.sweep_name, results_dir=str(Path(cfg.results_dir).resolve()),
-        timeout_s=float(cfg.timeout_s), force=bool(cfg.force),
-        save_forecast=bool(cfg.save_forecast), threads=int(cfg.threads))
-    result = run_job(job)
-    summary = "" if result.skipped else (
-        f" smape={result.scores.get('smape', float('nan')):.3g}"
-        f" vpt={result.scores.get('vpt', float('nan')):.3g}")
-    print(f"[{result.status}] {job.id}{summary}{' ' + result.reason if result.reason else ''}",
-          flush=True)
-
-
-def _multirun_progress():
-    """A progress bar for -m runs, fed by results/<sweep>/jobs.log."""
-    args = sys.argv[1:]
-    if not {"-m", "--multirun"} & set(args):
-        return None
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    plain = [a for a in args if not a.startswith("-")]
-    parsed = OverridesParser.create().parse_overrides(plain)
-    compose_overrides = [text for text, o in zip(plain, parsed)
-                         if not o.is_sweep_override() and not o.key_or_group.startswith("hydra")]
-    with hydra.initialize_config_dir(version_base="1.3", config_dir=str(data_dir("conf"))):
-        cfg = hydra.compose("bench", overrides=compose_overrides, return_hydra_config=True)
-    params = cfg.hydra.sweeper.params
-    params = OmegaConf.to_container(params, resolve=False) if params else {}
-    total = count_jobs(args, {k: str(v) for k, v in params.items()})
-    log = Path(cfg.results_dir) / cfg.sweep_name / "jobs.log"
-    from hydra.core.global_hydra import GlobalHydra
-
-    GlobalHydra.instance().clear()
-    return Progress(log, total)
-
-
+PARALLEL = "chaosbench.pool.run_jobs"
 LOCAL_BATCH = 2  # jobs at once under hydra/launcher=local (submitit's local mode)
 
 
-def _cap_local_launcher() -> None:
-    """Submitit's local executor starts every job at once; run them in batches instead."""
-    args = sys.argv[1:]
-    if "hydra/launcher=local" in args and not any("max_batch_size" in a for a in args):
-        sys.argv.append(f"hydra.sweeper.max_batch_size={LOCAL_BATCH}")
+def _report(job, result) -> None:
+    print(_line(job, result), flush=True)
 
 
-def _run() -> None:
-    _cap_local_launcher()
-    progress = _multirun_progress()
-    if progress is None:
-        app()
-        return
-    with progress:
-        app()
+def _hydra_app():
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import DictConfig, OmegaConf
+
+    from chaosbench.runner import run_job
+    from chaosbench.sweep import job_from_config, plain
+
+    @hydra.main(version_base="1.3", config_path=str(data_dir("conf")), config_name="bench")
+    def app(cfg: DictConfig) -> None:
+        hc = HydraConfig.get()
+        try:
+            job = job_from_config(plain(cfg), OmegaConf.to_container(hc.runtime.choices),
+                                  list(hc.overrides.task))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            raise SystemExit(2) from None
+        _report(job, run_job(job))
+
+    return app
+
+
+def _multirun_progress(overrides: list[str], dirs: list[str]):
+    """A progress bar for Hydra-launched -m runs, fed by this run's lines in jobs.log."""
+    from omegaconf import OmegaConf
+
+    from chaosbench.sweep import compose_base, fixed_overrides
+
+    cfg = compose_base(fixed_overrides(overrides), extra_dirs=dirs)
+    params = cfg.hydra.sweeper.params
+    params = OmegaConf.to_container(params, resolve=False) if params else {}
+    total = count_jobs(overrides, {k: str(v) for k, v in params.items()})
+    log = Path(cfg.results_dir) / cfg.sweep_name / "jobs.log"
+    return Progress(log, total, run_id=os.environ[RUN_ID_ENV])
+
+
+def _run_parallel(overrides: list[str], dirs: list[str], n_jobs: int) -> int:
+    from tqdm import tqdm
+
+    from chaosbench.pool import run_jobs
+    from chaosbench.sweep import expand
+
+    try:
+        jobs = expand(overrides, extra_dirs=dirs)
+    except (KeyError, ValueError) as error:
+        raise UsageError(" ".join(str(error).strip("'\"").split())) from None
+    with tqdm(total=len(jobs), desc="jobs", unit="job", file=sys.stderr,
+              dynamic_ncols=True) as bar:
+        def done(job, result):
+            tqdm.write(_line(job, result), file=sys.stdout)
+            bar.update()
+
+        results = run_jobs(jobs, n_jobs=n_jobs, on_result=done)
+    counts = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    print("done: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())), file=sys.stderr)
+    return 0
+
+
+def _line(job, result) -> str:
+    summary = "" if result.skipped else "".join(
+        f" {k}={result.scores[k]:.3g}" for k in ("smape", "vpt") if k in result.scores)
+    reason = f" {result.reason}" if result.reason and not result.skipped else ""
+    return f"[{result.status}] {job.label} {job.id}{summary}{reason}"
 
 
 def main(argv: list[str]) -> int:
-    return run_cli(_run, ["chaosbench bench", *argv])
+    from chaosbench.sweep import compose_base, fixed_overrides, register_with_hydra
+
+    os.environ.setdefault(RUN_ID_ENV, uuid.uuid4().hex[:12])
+    register_with_hydra()
+    args = preflight(["chaosbench bench", *argv])
+    flags, overrides, dirs = split_argv(args[1:])
+    multirun = bool({"-m", "--multirun"} & set(flags))
+    inspecting = any(f.split("=")[0] in ("--cfg", "-c", "--info", "-i", "--help", "-h",
+                                         "--hydra-help", "--shell-completion", "-sc")
+                     for f in flags)
+    if multirun and not inspecting:
+        base = compose_base(fixed_overrides(overrides), extra_dirs=dirs)
+        if base.hydra.launcher.get("_target_") == PARALLEL:
+            return _run_parallel(overrides, dirs, int(base.hydra.launcher.n_jobs))
+    if "hydra/launcher=local" in overrides and not any("max_batch_size" in a for a in overrides):
+        # Submitit's local executor starts every job at once; run them in batches instead.
+        args.append(f"hydra.sweeper.max_batch_size={LOCAL_BATCH}")
+    sys.argv = args
+    app = _hydra_app()
+    if multirun and not inspecting:
+        with _multirun_progress(overrides, dirs):
+            app()
+    else:
+        app()
+    return 0

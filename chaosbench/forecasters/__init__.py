@@ -14,11 +14,22 @@ Models whose default budget is reduced to train in seconds on a CPU also have a 
 ``conf/forecaster/paper/<name>.yaml`` (the published, heavier setting), listed by
 ``paper_names()`` and made with ``make("paper/nbeats")`` or, on the command line,
 ``forecaster=paper/nbeats``.
+
+Your own model joins without editing this repository, in any of three ways:
+
+* from Python: ``register("mine", Mine, units=100)`` (a class or a ``"pkg.module.Class"`` path);
+* from a package: an entry point in group ``chaosbench.forecasters`` whose object is the class
+  (``mine = "mypkg.models:Mine"`` under ``[project.entry-points."chaosbench.forecasters"]``);
+* from the command line: ``--config-dir DIR`` with ``DIR/forecaster/mine.yaml`` holding
+  ``_target_: mypkg.models.Mine`` (or ``hydra.searchpath=[file://DIR]``).
+
+A model is any class with ``fit(train, dt)`` and ``predict(horizon)``; subclassing
+:class:`Forecaster` gives validation, seeding and standardisation for free.
+:func:`chaosbench.forecasters.checks.check_forecaster` runs the conformance suite on it.
 """
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from pathlib import Path
 from typing import Any
@@ -33,7 +44,78 @@ __all__ = [
     "make",
     "names",
     "paper_names",
+    "register",
+    "registered",
+    "resolve",
+    "ENTRY_POINT_GROUP",
 ]
+
+#: The package entry-point group that plugs forecasters in.
+ENTRY_POINT_GROUP = "chaosbench.forecasters"
+
+_REGISTERED: dict[str, dict[str, Any]] = {}
+
+
+def _target_of(obj: Any) -> str:
+    if isinstance(obj, str):
+        return obj.replace(":", ".")
+    if isinstance(obj, type):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    raise TypeError(f"expected a forecaster class or a 'module.Class' path, got {obj!r}")
+
+
+def register(name: str, forecaster: Any, **defaults: Any) -> None:
+    """Make ``forecaster`` (a class, or its import path) available as ``name``, with
+    ``defaults`` as its hyperparameters (the run can still override each)."""
+    if not isinstance(name, str) or not name or "/" in name or "=" in name:
+        raise ValueError(f"forecaster name {name!r}: use a non-empty name without '/' or '='")
+    target = _target_of(forecaster)
+    if isinstance(forecaster, type):
+        _check_model_class(forecaster, target)
+    _REGISTERED[name] = {"_target_": target, **defaults}
+
+
+def _entry_points() -> dict[str, dict[str, Any]]:
+    from importlib.metadata import entry_points
+
+    found = {}
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        found[point.name] = {"_target_": point.value.replace(":", "."), "_entry_point": point}
+    return found
+
+
+def registered() -> dict[str, dict[str, Any]]:
+    """Forecasters added by :func:`register` or by entry points: name -> config."""
+    out = {name: {k: v for k, v in cfg.items() if k != "_entry_point"}
+           for name, cfg in _entry_points().items()}
+    out.update({name: dict(cfg) for name, cfg in _REGISTERED.items()})
+    return out
+
+
+def _check_model_class(cls: Any, target: str) -> None:
+    if not (isinstance(cls, type) and callable(getattr(cls, "fit", None))
+            and callable(getattr(cls, "predict", None))):
+        raise TypeError(f"{target} is not a forecaster: expected a class with fit(train, dt) and "
+                        f"predict(horizon) (e.g. a chaosbench.forecasters.Forecaster subclass)")
+
+
+def resolve(target: str) -> type:
+    """Import the class named by ``target`` (``pkg.module.Class``) and check it is a forecaster.
+
+    Raises ImportError or TypeError with one line naming the target."""
+    module_name, _, attr = str(target).replace(":", ".").rpartition(".")
+    if not module_name:
+        raise ImportError(f"_target_ {target!r} is not a 'package.module.Class' path")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise ImportError(f"cannot import {module_name!r} for _target_ {target!r}: "
+                          f"{type(error).__name__}: {error}") from None
+    cls = getattr(module, attr, None)
+    if cls is None:
+        raise ImportError(f"module {module_name!r} has no {attr!r} (from _target_ {target!r})")
+    _check_model_class(cls, target)
+    return cls
 
 
 def conf_dir() -> Path:
@@ -44,7 +126,13 @@ def conf_dir() -> Path:
 
 
 def names() -> list[str]:
-    """Names of the configured forecasters, sorted."""
+    """Names of the configured forecasters (shipped YAML files and registered models), sorted."""
+    shipped = {p.stem for p in (conf_dir() / "forecaster").glob("*.yaml")}
+    return sorted(shipped | set(registered()))
+
+
+def shipped_names() -> list[str]:
+    """Names of the forecasters configured in this package's ``conf/forecaster/``."""
     return sorted(p.stem for p in (conf_dir() / "forecaster").glob("*.yaml"))
 
 
@@ -58,24 +146,19 @@ def load_config(name: str) -> dict[str, Any]:
     (``_target_`` included)."""
     from omegaconf import OmegaConf  # hydra's config loader: parses 1e-6 as a float
 
+    from chaosbench.catalogue import suggest
+
+    extra = registered()
+    if name in extra and not (conf_dir() / "forecaster" / f"{name}.yaml").exists():
+        return dict(extra[name])
     valid = names() + paper_names()
     if name not in valid:
-        close = difflib.get_close_matches(str(name), valid, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(f"unknown forecaster {name!r}.{hint} Valid names: {', '.join(valid)}")
+        raise ValueError(suggest(str(name), valid, "forecaster"))
     path = conf_dir() / "forecaster" / f"{name}.yaml"
     cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
     if not isinstance(cfg, dict) or "_target_" not in cfg:
         raise ValueError(f"{path}: expected a mapping with a _target_ key")
     return cfg
-
-
-def _resolve(target: str) -> type[Forecaster]:
-    module_name, _, attr = target.rpartition(".")
-    cls = getattr(importlib.import_module(module_name), attr)
-    if not (isinstance(cls, type) and issubclass(cls, Forecaster)):
-        raise TypeError(f"{target} is not a Forecaster subclass")
-    return cls
 
 
 def make(name: str, **overrides: Any) -> Forecaster:
@@ -85,6 +168,6 @@ def make(name: str, **overrides: Any) -> Forecaster:
     the valid ones.
     """
     cfg = load_config(name)
-    cls = _resolve(cfg.pop("_target_"))
+    cls = resolve(cfg.pop("_target_"))
     cfg.update(overrides)
     return cls(**cfg)
