@@ -219,39 +219,59 @@ def task_env(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
 
 
+def chaosbench(*args, timeout=300):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
+    return subprocess.run([sys.executable, "-m", "chaosbench", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 @pytest.mark.slurm
 @needs_slurm
-def test_slurm_submit_skips_held_jobs_then_status_counts_results(tmp_path, task_env,
-                                                                  monkeypatch):
+def test_slurm_submit_status_collect_and_retry(tmp_path, task_env, monkeypatch):
     from chaosbench.cluster.submission import submit
+    from chaosbench.sweep import expand
 
     sweep = f"cl-{tmp_path.name}"
-    jobs = tiny_jobs(tmp_path, sweep=sweep)
-    resources = slurm.Resources(mem_gb=0.5, timeout_min=10, array_parallelism=2)
-    first = submit(jobs, sweep, tmp_path, resources)
-    assert first.manifest is not None and len(first.manifest.jobs) == 4
-    assert (first.manifest.folder / "array_id").read_text().strip() == first.array_id
+    overrides = ["system=Lorenz,Rossler", "forecaster=naive,mean", *TINY_ARGS,
+                 f"results_dir={tmp_path}", f"sweep_name={sweep}"]
+    out = chaosbench("submit", *overrides, "hydra.launcher.mem_gb=1",
+                     "hydra.launcher.array_parallelism=2")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"sweep {sweep}: submitted 4 missing jobs as array" in out.stdout
+    assert "--array=0-3%2, 1 CPU, 1024 MB, 60 min per task" in out.stdout
+    [manifest] = [Manifest.read(p) for p in (tmp_path / sweep / ".submit").glob("*/manifest.json")]
+    jobs = expand(overrides)
+    assert [job.id for job in manifest.jobs] == [job.id for job in jobs]
+
     # A submitter killed after sbatch, before it recorded the array id: a second submit still
     # finds the tasks (by job name in squeue) and submits nothing.
-    (first.manifest.folder / "array_id").unlink()
+    array_id = manifest.array_id
+    (manifest.folder / "array_id").unlink()
+    resources = slurm.Resources(mem_gb=1, timeout_min=10, array_parallelism=2)
     second = submit(jobs, sweep, tmp_path, resources)
     assert second.manifest is None
     assert {s.status for s in second.states} <= {"queued", "running", "ok"}
-    first.manifest.record_array(first.array_id)
+    manifest.record_array(array_id)
 
     _wait_for_queue(sweep, lambda queue: not queue)
-    states = job_states(jobs, tmp_path, sweep, slurm.queued_tasks(sweep))
-    assert [s.status for s in states] == ["ok"] * 4
-    assert len(list(first.manifest.logs.glob(f"{first.array_id}_*.out"))) == 4
+    status = chaosbench("status", *overrides)
+    assert status.returncode == 0, status.stderr[-2000:]
+    assert "done         4  (ok 4, diverged 0, failed 0, timeout 0)" in status.stdout
+    assert "missing      0" in status.stdout
+    assert len(list(manifest.logs.glob(f"{array_id}_*.out"))) == 4
     assert submit(jobs, sweep, tmp_path, resources).manifest is None  # all done
 
-    # --retry-failed: only the failed job goes in the new manifest.
+    # --retry-failed: only the failed job goes in the new manifest, and is rerun.
     failed_file(jobs[0], monkeypatch)
     retry = submit(jobs, sweep, tmp_path, resources, retry_failed=True)
     assert [job.id for job in retry.manifest.jobs] == [jobs[0].id]
     assert retry.manifest.replaces == {jobs[0].id: file_stamp(jobs[0].path)}
     _wait_for_queue(sweep, lambda queue: not queue)
     assert read_sweep(tmp_path, sweep).drop_duplicates("job_id").status.tolist() == ["ok"] * 4
+
+    collected = chaosbench("collect", f"results_dir={tmp_path}", f"sweep_name={sweep}")
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    assert (tmp_path / sweep / "collected" / f"{sweep}.parquet").is_file()
 
 
 @pytest.mark.slurm

@@ -28,7 +28,8 @@ def parse(command: str, overrides: list[str]) -> Settings:
     except UsageError:
         raise
     except Exception as error:  # Hydra's ConfigCompositionException, MissingConfigException...
-        raise UsageError(" ".join(str(error).split())) from None
+        cause = f": {error.__cause__}" if error.__cause__ else ""
+        raise UsageError(" ".join(f"{error}{cause}".split())) from None
 
 
 def run_guarded(body: Callable[[], int]) -> int:
