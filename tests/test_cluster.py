@@ -357,4 +357,4 @@ def test_ray_sweep_matches_joblib_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert {p: p.stat().st_mtime_ns for p in files} == files
     log = (folder / "jobs.log").read_text().splitlines()
-    assert [line.split("\t")[2] for line in log[4:]] == ["skipped"] * 4
+    assert len(log) == 8 and all("\tskipped\t" in line for line in log[4:])
