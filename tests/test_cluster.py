@@ -18,7 +18,8 @@ import pandas as pd
 import pytest
 
 from chaosbench.cluster import slurm
-from chaosbench.cluster.manifest import Manifest, ManifestError, catalogue_version, file_stamp
+from chaosbench.cluster.manifest import (Manifest, ManifestError, catalogue_version, file_stamp,
+                                         manifests)
 from chaosbench.cluster.state import job_states, summary
 from chaosbench.commands import run_manifest
 from chaosbench.results import read_sweep
@@ -60,11 +61,15 @@ def test_manifest_round_trip_and_refusals(tmp_path):
     assert body["catalogue_version"] == catalogue_version()
     assert [job.id for job in Manifest.read(manifest.path).jobs] == [job.id for job in jobs]
 
-    # Another catalogue version: its data would differ.
+    # Another catalogue version: its data would differ. Its tasks refuse to run, and status
+    # and submit leave it out, naming it.
     body["catalogue_version"] = "0" * 16
     manifest.path.write_text(json.dumps(body))
     with pytest.raises(ManifestError, match="catalogue version 0000000000000000"):
-        Manifest.read(manifest.path)
+        Manifest.read(manifest.path).check_catalogue()
+    warnings = []
+    assert manifests(tmp_path, "cl", warn=warnings.append) == []
+    assert len(warnings) == 1 and "catalogue version 0000000000000000" in warnings[0]
     # Another sweep's jobs, or a manifest moved into another sweep's folder.
     other = Manifest.new("cl", tmp_path, tiny_jobs(tmp_path, sweep="other"))
     other.write()

@@ -25,6 +25,7 @@ import hashlib
 import json
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -131,7 +132,8 @@ class Manifest:
 
     @classmethod
     def read(cls, path: str | Path) -> "Manifest":
-        """Read and check a manifest (see :meth:`check`); raises :class:`ManifestError`."""
+        """Read a manifest and check that it holds one sweep's jobs (:meth:`check_sweep`);
+        raises :class:`ManifestError`."""
         path = Path(path)
         try:
             body = json.loads(path.read_text())
@@ -145,12 +147,12 @@ class Manifest:
         except (ValueError, KeyError, TypeError) as error:
             raise ManifestError(f"unreadable manifest {path}: {type(error).__name__}: "
                                 f"{error}") from None
-        manifest.check()
+        manifest.check_sweep()
         return manifest
 
-    def check(self, sweep: str | None = None) -> None:
-        """Refuse a manifest from another sweep (than ``sweep``, than its own jobs', than the
-        folder it lies in) or from another catalogue version than this installation's."""
+    def check_sweep(self, sweep: str | None = None) -> None:
+        """Refuse a manifest from another sweep: than ``sweep``, than its own jobs', or than
+        the folder it lies in."""
         expected = {self.sweep} | ({sweep} if sweep else set())
         if self.folder.parent.name == ".submit":
             expected.add(self.folder.parent.parent.name)
@@ -159,6 +161,10 @@ class Manifest:
             raise ManifestError(
                 f"refused manifest {self.path}: it mixes sweeps {sorted(expected)}; a manifest "
                 f"runs the jobs of the one sweep whose folder holds it")
+
+    def check_catalogue(self) -> None:
+        """Refuse a manifest written for another catalogue version than this installation's:
+        its jobs would generate other data than the results they join."""
         if self.catalogue_version != catalogue_version():
             raise ManifestError(
                 f"refused manifest {self.path}: written for catalogue version "
@@ -166,13 +172,20 @@ class Manifest:
                 f"would differ); submit the sweep again with this installation")
 
 
-def manifests(results_dir: str | Path, sweep: str) -> list[Manifest]:
-    """Every manifest of a sweep, oldest first. Raises :class:`ManifestError` on a manifest from
-    another sweep or catalogue; a folder whose manifest was never completed is ignored."""
+def manifests(results_dir: str | Path, sweep: str, warn=None) -> list[Manifest]:
+    """Every manifest of a sweep, oldest first. A manifest from another sweep raises
+    :class:`ManifestError`; one from another catalogue version (its tasks refuse to run) is
+    left out, named in one line to ``warn`` (stderr by default)."""
+    warn = warn or (lambda line: print(f"warning: {line}", file=sys.stderr))
     found = []
     for path in sorted(submit_folder(results_dir, sweep).glob("*/manifest.json")):
         manifest = Manifest.read(path)
-        manifest.check(sweep)
+        manifest.check_sweep(sweep)
+        try:
+            manifest.check_catalogue()
+        except ManifestError as error:
+            warn(f"ignored {error}")
+            continue
         found.append(manifest)
     return found
 

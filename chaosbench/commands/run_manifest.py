@@ -27,6 +27,7 @@ def _run(path: str, index: int) -> int:
     from chaosbench.runner import run_job
 
     manifest = Manifest.read(path)
+    manifest.check_catalogue()
     if not 0 <= index < len(manifest.jobs):
         return fail(f"--index {index} is out of range: {manifest.path} has "
                     f"{len(manifest.jobs)} jobs (0-{len(manifest.jobs) - 1})")
