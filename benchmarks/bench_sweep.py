@@ -45,10 +45,11 @@ ENGINES = {  # name -> (bench arguments, slots)
     "ray": (["hydra/launcher=ray"], 2),
     "slurm": (None, 2),
 }
-# `chaosbench bench` with the Ray launcher registered (editable installs hide it from Hydra's
-# plugin scan; see chaosbench.cluster.ray_engine.register_launcher).
-BENCH = ("import sys; from chaosbench.cluster.ray_engine import register_launcher; "
-         "register_launcher(); from chaosbench.cli import main; sys.exit(main(sys.argv[1:]))")
+# `chaosbench bench`, for Ray with its launcher registered (editable installs hide it from
+# Hydra's plugin scan; see chaosbench.cluster.ray_engine.register_launcher).
+BENCH = ["-m", "chaosbench"]
+BENCH_RAY = ["-c", "import sys; from chaosbench.cluster.ray_engine import register_launcher; "
+             "register_launcher(); from chaosbench.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 
 def available(engine: str) -> str | None:
@@ -84,10 +85,13 @@ def run(engine: str, results: Path) -> float:
     if arguments is None:
         run_slurm(results, env)
     else:
-        out = subprocess.run([sys.executable, "-c", BENCH, "bench", "-m", *SWEEP, *arguments,
+        command = BENCH_RAY if engine == "ray" else BENCH
+        out = subprocess.run([sys.executable, *command, "bench", "-m", *SWEEP, *arguments,
                               f"results_dir={results}"], env=env, capture_output=True, text=True)
         if out.returncode != 0:
-            raise RuntimeError(out.stderr.strip().splitlines()[-1])
+            lines = out.stderr.replace("\r", "\n").splitlines()
+            raise RuntimeError(next((line for line in reversed(lines) if "rror" in line),
+                                    f"exit status {out.returncode}"))
     return time.perf_counter() - t0
 
 

@@ -331,12 +331,13 @@ def _ray_up() -> bool:
 
 
 def _bench(*args, root):
-    """``chaosbench bench`` in a fresh interpreter, with the Ray launcher registered (an
+    """``chaosbench bench -m`` in a fresh interpreter; for Ray with the launcher registered (an
     editable install hides it from Hydra's plugin scan; see ray_engine.register_launcher)."""
     code = ("import sys; from chaosbench.cluster.ray_engine import register_launcher; "
             "register_launcher(); from chaosbench.cli import main; sys.exit(main(sys.argv[1:]))")
+    command = ["-c", code] if "hydra/launcher=ray" in args else ["-m", "chaosbench"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests")]))
-    return subprocess.run([sys.executable, "-c", code, "bench", "-m", *args, *TINY_ARGS,
+    return subprocess.run([sys.executable, *command, "bench", "-m", *args, *TINY_ARGS,
                            f"results_dir={root}"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
 
