@@ -31,7 +31,9 @@ def installed(tmp_path_factory):
     import zipfile
 
     shipped = set(zipfile.ZipFile(wheel).namelist())
+    plugin = "chaosbench/hydra_plugin/"  # ships as hydra_plugins/chaosbench_ray (package-dir)
     modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "chaosbench").rglob("*.py")}
+    modules = {m.replace(plugin, "hydra_plugins/chaosbench_ray/") for m in modules}
     assert not modules - shipped, f"modules missing from the wheel: {sorted(modules - shipped)}"
     env = base / "venv"
     venv.EnvBuilder(with_pip=False).create(env)

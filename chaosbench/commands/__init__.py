@@ -18,4 +18,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "warmup": ("warmup", "compile every numerical kernel into the cache (CHAOSBENCH_CACHE_DIR)"),
     "tune": ("tune", "tune hyperparameters per system (Optuna); writes conf/tuned/"),
     "reproduce": ("reproduce", "run the published protocol and compare with the published table"),
+    "submit": ("submit", "submit a sweep's missing jobs to Slurm as one array and exit"),
+    "status": ("status", "count a sweep's jobs: done, ok, failed, running, missing (files + squeue)"),
+    "collect": ("collect", "compact a sweep's results into one Parquet file and its leaderboard"),
+    "run-manifest": ("run_manifest", "run one entry of a submitted manifest (a Slurm array task)"),
 }

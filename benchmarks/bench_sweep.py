@@ -1,0 +1,127 @@
+"""One 40-job sweep on every engine, side by side: wall time and harness overhead per job.
+
+The sweep: 4 systems (Lorenz, Rossler, Chua, Thomas) x 5 fast forecasters (naive, mean, linear,
+nvar, sindy) x 2 seeds, on a small protocol (n_train=500, n_test=100, 50 points per period),
+so that the engines' own costs (process start, imports, scheduling, result files) dominate.
+Each engine runs the whole sweep into its own empty results folder:
+
+    basic       Hydra's basic launcher: one job after another in one process
+    parallel    chaosbench's warm workers (hydra/launcher=parallel, 2 workers)
+    joblib      hydra-joblib-launcher, 2 workers
+    submitit    submitit's local executor (hydra/launcher=local, batches of 2)
+    ray         hydra/launcher=ray on the running head (address=auto; .ci/services/ray.sh)
+    slurm       chaosbench submit, then wait until squeue holds none of its tasks
+                (.ci/services/slurm.sh; the array runs 2 tasks at once on 2 CPUs)
+
+Printed per engine: wall time; the sum of fit + predict seconds over the result rows; and the
+overhead per job, ``(slots x wall - sum(fit + predict)) / jobs`` with ``slots`` the jobs the
+engine runs at once (1 for basic, else 2): what the harness costs a job beyond the model's own
+work, whatever the parallelism. An engine whose service is not running is reported and skipped.
+
+Usage:  nice -n 10 .venv/bin/python benchmarks/bench_sweep.py [--engines basic,joblib,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SWEEP = ["system=Lorenz,Rossler,Chua,Thomas", "forecaster=naive,mean,linear,nvar,sindy",
+         "seed=0,1", "protocol.n_train=500", "protocol.n_test=100",
+         "protocol.pts_per_period=50", "sweep_name=bench_sweep"]
+JOBS = 4 * 5 * 2
+ENGINES = {  # name -> (bench arguments, slots)
+    "basic": ([], 1),
+    "parallel": (["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"], 2),
+    "joblib": (["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"], 2),
+    "submitit": (["hydra/launcher=local"], 2),
+    "ray": (["hydra/launcher=ray"], 2),
+    "slurm": (None, 2),
+}
+# `chaosbench bench`, for Ray with its launcher registered (editable installs hide it from
+# Hydra's plugin scan; see chaosbench.cluster.ray_engine.register_launcher).
+BENCH = ["-m", "chaosbench"]
+BENCH_RAY = ["-c", "import sys; from chaosbench.cluster.ray_engine import register_launcher; "
+             "register_launcher(); from chaosbench.cli import main; sys.exit(main(sys.argv[1:]))"]
+
+
+def available(engine: str) -> str | None:
+    """Why ``engine`` cannot run here, or None."""
+    if engine == "slurm":
+        probe = subprocess.run(["sinfo", "--noheader"], capture_output=True) \
+            if shutil.which("sinfo") else None
+        return None if probe and probe.returncode == 0 else "no Slurm (.ci/services/slurm.sh start)"
+    if engine == "ray":
+        with socket.socket() as s:
+            s.settimeout(2)
+            if s.connect_ex(("127.0.0.1", 6379)) != 0:
+                return "no Ray head on 127.0.0.1:6379 (.ci/services/ray.sh start)"
+    return None
+
+
+def run_slurm(results: Path, env: dict) -> None:
+    from chaosbench.cluster.slurm import queued_tasks
+
+    out = subprocess.run([sys.executable, "-m", "chaosbench", "submit", *SWEEP,
+                          f"results_dir={results}", "hydra.launcher.mem_gb=1"],
+                         env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip())
+    while queued_tasks("bench_sweep"):
+        time.sleep(0.5)
+
+
+def run(engine: str, results: Path) -> float:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    t0 = time.perf_counter()
+    arguments, _ = ENGINES[engine]
+    if arguments is None:
+        run_slurm(results, env)
+    else:
+        command = BENCH_RAY if engine == "ray" else BENCH
+        out = subprocess.run([sys.executable, *command, "bench", "-m", *SWEEP, *arguments,
+                              f"results_dir={results}"], env=env, capture_output=True, text=True)
+        if out.returncode != 0:
+            lines = out.stderr.replace("\r", "\n").splitlines()
+            raise RuntimeError(next((line for line in reversed(lines) if "rror" in line),
+                                    f"exit status {out.returncode}"))
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    engines = parser.parse_args().engines.split(",")
+    from chaosbench.results import read_sweep
+
+    print(f"{JOBS}-job sweep: {' '.join(SWEEP)}")
+    print(f"{'engine':10s} {'wall s':>8s} {'fit+predict s':>14s} {'overhead s/job':>15s}  jobs")
+    with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
+        for engine in engines:
+            if (why := available(engine)) is not None:
+                print(f"{engine:10s} skipped: {why}")
+                continue
+            results = Path(tmp) / engine
+            try:
+                wall = run(engine, results)
+            except RuntimeError as error:
+                print(f"{engine:10s} failed: {error}")
+                continue
+            jobs = read_sweep(results, "bench_sweep").drop_duplicates("job_id")
+            compute = float((jobs.fit_seconds.fillna(0) + jobs.predict_seconds.fillna(0)).sum())
+            slots = ENGINES[engine][1]
+            overhead = (slots * wall - compute) / max(len(jobs), 1)
+            statuses = ", ".join(f"{s} {n}" for s, n in jobs.status.value_counts().items())
+            print(f"{engine:10s} {wall:8.1f} {compute:14.1f} {overhead:15.2f}  {len(jobs)} "
+                  f"({statuses})", flush=True)
+
+
+if __name__ == "__main__":
+    main()
