@@ -7,6 +7,9 @@ STAMP  := $(VENV)/.installed
 # torch is pinned to the CPU build through this constraints file (see README).
 CONSTRAINTS := .ci/constraints.txt
 SWEEP  ?= default
+# The test extras plus the optional engines, so `make test` exercises the pretrained adapters and
+# the Ray launcher too (EXTRAS=test for a lean install).
+EXTRAS ?= test,foundation,cluster
 
 .PHONY: install foundation test test-all bench leaderboard report catalogue tune reproduce clean
 
@@ -14,7 +17,7 @@ install: $(STAMP)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
 # The pretrained (zero-shot) forecasters' libraries: the `foundation` extra (about 150 MB,
@@ -28,9 +31,9 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q
 
-# The default sweep in parallel (joblib, two workers), then the leaderboard.
+# The default sweep on two warm workers (chaosbench's parallel launcher), then the leaderboard.
 bench: $(STAMP)
-	$(CB) bench -m sweep=$(SWEEP) hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(CB) bench -m sweep=$(SWEEP) hydra/launcher=parallel hydra.launcher.n_jobs=2
 	$(CB) leaderboard sweep_name=$(SWEEP)
 
 leaderboard: $(STAMP)
