@@ -197,9 +197,12 @@ def to_markdown(frame: pd.DataFrame, digits: int = 3) -> str:
 
 def write_leaderboard(results_dir: str | Path, sweep: str, *, metric: str = "smape",
                       table_metric: str = "vpt", skill_metric: str = "smape",
-                      baseline: str = "naive") -> tuple[pd.DataFrame, Path]:
+                      baseline: str = "naive", exclude_leaked: bool = False
+                      ) -> tuple[pd.DataFrame, Path]:
     """Write ``leaderboard.csv``, ``leaderboard.json`` (the rule) and
-    ``<table_metric>_by_system.csv`` into the sweep's folder."""
+    ``<table_metric>_by_system.csv`` into the sweep's folder. ``exclude_leaked`` leaves out the
+    (model, system) cells a pretrained model is known to have seen in pretraining
+    (:mod:`chaosbench.forecasters.pretrained.leakage`)."""
     metric_registry.info(metric)
     metric_registry.info(table_metric)
     rows = read_sweep(results_dir, sweep)
@@ -208,11 +211,17 @@ def write_leaderboard(results_dir: str | Path, sweep: str, *, metric: str = "sma
         hint = (f"sweeps with results there: {', '.join(found)}" if found
                 else "no sweep has results there yet: run `chaosbench bench` first")
         raise FileNotFoundError(f"no results in {Path(results_dir) / sweep}; {hint}")
+    if exclude_leaked:
+        from chaosbench.forecasters.pretrained.leakage import exclude_leaked as drop_leaked
+
+        rows = drop_leaked(rows)
     board = leaderboard(rows, metric=metric, skill_metric=skill_metric, baseline=baseline)
     folder = Path(results_dir) / sweep
     path = folder / "leaderboard.csv"
     board.to_csv(path, index=False)
-    (folder / "leaderboard.json").write_text(json.dumps(
-        aggregation_rule(metric, skill_metric, baseline), indent=1) + "\n")
+    rule = aggregation_rule(metric, skill_metric, baseline)
+    rule["excluded"] = ("cells of pretrained models that saw the system in pretraining"
+                        if exclude_leaked else "none")
+    (folder / "leaderboard.json").write_text(json.dumps(rule, indent=1) + "\n")
     metric_table(rows, table_metric).to_csv(folder / f"{table_metric}_by_system.csv")
     return board, path

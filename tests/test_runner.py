@@ -106,6 +106,7 @@ def test_leaderboard_command_names_the_existing_sweeps(tmp_path, monkeypatch, ca
     assert main(["leaderboard", f"results_dir={tmp_path}", "metric=smap"]) == 2
     assert "Did you mean 'smape'" in capsys.readouterr().err
     assert main(["leaderboard", f"results_dir={tmp_path}", "skill_metric=vpt"]) == 2
+    assert main(["leaderboard", f"results_dir={tmp_path}", "exclude_leaked=maybe"]) == 2
     assert main(["leaderboard", f"results_dir={tmp_path}", "sweep_name=mine"]) == 0
     assert "| naive |" in capsys.readouterr().out
 

@@ -36,6 +36,8 @@ def _check(args: list[str]) -> None:
                              f"metric, one of {', '.join(skill_metrics())}")
         if key in ("sweep_name", "results_dir", "baseline") and not value.strip():
             raise UsageError(f"{key} is empty")
+        if key == "exclude_leaked" and value not in ("true", "false"):
+            raise UsageError(f"exclude_leaked={value!r} is not valid: true or false")
 
 
 def main(argv: list[str]) -> int:
@@ -52,7 +54,8 @@ def main(argv: list[str]) -> int:
         try:
             board, path = write_leaderboard(cfg.results_dir, cfg.sweep_name, metric=cfg.metric,
                                             table_metric=cfg.table_metric,
-                                            skill_metric=cfg.skill_metric, baseline=cfg.baseline)
+                                            skill_metric=cfg.skill_metric, baseline=cfg.baseline,
+                                            exclude_leaked=bool(cfg.exclude_leaked))
         except FileNotFoundError as error:
             print(f"error: {error}", file=sys.stderr)
             raise SystemExit(2) from None
