@@ -236,7 +236,7 @@ class DelayDMD(_PyDMDForecaster):
 
     name: ClassVar[str] = "dmd"
     defaults: ClassVar[Mapping[str, Any]] = {
-        "delays": 100,
+        "delays": 30,
         "svd_rank": 0.0,
         "exact": True,
         "escape_factor": 10.0,
@@ -263,9 +263,9 @@ class HODMD(_PyDMDForecaster):
 
     name: ClassVar[str] = "hodmd"
     defaults: ClassVar[Mapping[str, Any]] = {
-        "delays": 100,
+        "delays": 30,
         "svd_rank": 0.0,
-        "svd_rank_extra": 0.0,
+        "svd_rank_extra": 0.99999,
         "exact": True,
         "escape_factor": 10.0,
         "standardize": True,
