@@ -114,6 +114,16 @@ TINY: dict[str, dict] = {
     "fracast": lambda: {"weights": tiny_pretrained.weights("fracast"), "context_length": 64},
     "external": {"command": f"{sys.executable} {Path(__file__).with_name('external_drift.py')} "
                             "{context} {output} {horizon}"},
+    "gtf_plrnn": {"iterations": 3, "sequence_length": 10, "hidden_dim": 8},
+    "alrnn": {"iterations": 3, "sequence_length": 10, "latent_dim": 6},
+    "ltc": {"iterations": 2, "units": 4, "ode_unfolds": 2, "sequence_length": 8, "batch_size": 4},
+    "cfc": {"iterations": 2, "units": 4, "backbone_units": 4, "sequence_length": 8,
+            "batch_size": 4},
+    "mamba": {"iterations": 2, "d_model": 8, "n_layers": 1, "sequence_length": 8,
+              "batch_size": 4},
+    "edmd": {},
+    "dmd": {"delays": 10},
+    "hodmd": {"delays": 10},
 }
 #: The published benchmark's methods (Gilpin 2023) and the families added next to them.
 ZOO = {
@@ -124,7 +134,7 @@ ZOO = {
     "naive", "mean", "linear",
 }
 FAMILIES = {"baseline", "statistical", "regression", "reservoir", "neural_ode", "deep_learning",
-            "symbolic", "pretrained"}
+            "symbolic", "pretrained", "reconstruction", "koopman"}
 NAMES = names()
 N_TRAIN = 300
 HORIZON = 13
