@@ -48,6 +48,11 @@ def job_from_config(cfg: Mapping[str, Any], choices: Mapping[str, Any], override
     label = cfg.get("label") or variant_label(
         base, "forecaster", [o for o in overrides if not o.startswith("forecaster._target_=")])
     protocol_cfg = copy.deepcopy(dict(cfg["protocol"]))
+    if protocol_cfg.get("timescale") == "lyapunov":  # lengths in Lyapunov times -> steps
+        from chaosbench.catalogue import system
+        from chaosbench.timescale import lyapunov_settings
+
+        protocol_cfg = lyapunov_settings(system(str(cfg["system"])), protocol_cfg)
     protocol_label = variant_label(str(protocol_cfg.get("name", choices.get("protocol"))),
                                    "protocol", overrides)
     provenance = {}

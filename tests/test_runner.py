@@ -216,3 +216,17 @@ def test_protocols_are_ranked_apart_and_skill_needs_a_ratio_metric():
         leaderboard(rows, skill_metric="mase")
     table = metric_table(rows, "smape")
     assert list(table.columns) == sorted(table.columns) and "q/good" in table.columns
+
+
+def test_lyapunov_protocol_gives_every_system_the_same_horizon_in_lyapunov_times(tmp_path):
+    from chaosbench.sweep import expand
+
+    jobs = expand(["protocol=lyapunov", "system=Lorenz,Rossler", "forecaster=naive",
+                   "protocol.train_lyapunov=2", "protocol.test_lyapunov=1",
+                   "protocol.pts_per_lyapunov=50", f"results_dir={tmp_path}"])
+    for job in jobs:
+        assert run_job(job).status == "ok"
+    rows = read_sweep(tmp_path, "adhoc").drop_duplicates("job_id")
+    np.testing.assert_allclose(rows.horizon_lyapunov, 1.0)  # 50 steps x dt x lambda
+    assert set(rows.horizon_steps) == {50} and set(rows.n_train) == {100}
+    assert rows.dt.nunique() == 2  # each system sampled on its own Lyapunov time
