@@ -93,6 +93,9 @@ def register_with_hydra() -> None:
 
     from chaosbench.forecasters import registered, shipped_names
 
+    from chaosbench.options import import_launcher_plugins
+
+    import_launcher_plugins()
     store, shipped = ConfigStore.instance(), set(shipped_names())
     for name, cfg in registered().items():
         if name not in shipped:
@@ -115,6 +118,9 @@ def compose_base(overrides: list[str], config_dir: str | None = None,
 
     from chaosbench.paths import data_dir
 
+    from chaosbench.options import import_launcher_plugins
+
+    import_launcher_plugins()
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(config_dir or data_dir("conf"))):
         searchpath = [f"hydra.searchpath=[{','.join('file://' + str(Path(d).resolve()) for d in extra_dirs)}]"] \
@@ -186,7 +192,7 @@ def expand_all(override: str, *, include_nonchaotic: bool = False) -> str:
     key, _, value = override.partition("=")
     if value != "all" or key not in ("system", "forecaster", "protocol"):
         return override
-    from chaosbench.cli import all_choices
+    from chaosbench.options import all_choices
 
     return f"{key}={','.join(all_choices(key, include_nonchaotic=include_nonchaotic))}"
 
