@@ -7,15 +7,23 @@ STAMP  := $(VENV)/.installed
 # torch is pinned to the CPU build through this constraints file (see README).
 CONSTRAINTS := .ci/constraints.txt
 SWEEP  ?= default
+# The test extras plus the optional engines, so `make test` exercises the pretrained adapters and
+# the Ray launcher too (EXTRAS=test for a lean install).
+EXTRAS ?= test,foundation,cluster
 
-.PHONY: install test test-all bench leaderboard catalogue clean
+.PHONY: install foundation test test-all bench leaderboard report catalogue tune reproduce clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[$(EXTRAS)]"
 	touch $(STAMP)
+
+# The pretrained (zero-shot) forecasters' libraries: the `foundation` extra (about 150 MB,
+# mostly transformers), through the same constraints file so torch stays the CPU build.
+foundation: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test,foundation]"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
@@ -23,18 +31,36 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -q
 
-# The default sweep in parallel (joblib, two workers), then the leaderboard.
+# The default sweep on two warm workers (chaosbench's parallel launcher), then the leaderboard.
 bench: $(STAMP)
-	$(CB) bench -m sweep=$(SWEEP) hydra/launcher=joblib hydra.launcher.n_jobs=2
+	$(CB) bench -m sweep=$(SWEEP) hydra/launcher=parallel hydra.launcher.n_jobs=2
 	$(CB) leaderboard sweep_name=$(SWEEP)
 
 leaderboard: $(STAMP)
 	$(CB) leaderboard sweep_name=$(SWEEP)
 
+# The sweep's static HTML report: results/$(SWEEP)/report/index.html, figures as PNG and SVG.
+report: $(STAMP)
+	$(CB) report $(SWEEP)
+
 # Recompute every system's invariants (resumable, parallel), then the README's system table.
 catalogue: $(STAMP)
 	$(CB) catalogue recompute --jobs 2
 	$(CB) catalogue --readme
+
+# Per-system tuning of the cheap published rows under gilpin2023 (resumable: results/tuning/),
+# written to conf/tuned/gilpin2023/; then our medians beside the published ones (Gilpin 2023).
+SYSTEMS ?= subset
+ROWS    ?= cheap
+TUNED   ?= tuned
+JOBS    ?= 2
+TUNE_ROWS ?= paper/linear_regression paper/nvar1 paper/esn paper/random_forest paper/xgboost
+
+tune: $(STAMP)
+	for row in $(TUNE_ROWS); do $(CB) tune forecaster=$$row systems=$(SYSTEMS) jobs=$(JOBS) || exit $$?; done
+
+reproduce: $(STAMP)
+	$(CB) reproduce rows=$(ROWS) systems=$(SYSTEMS) tuned=$(TUNED) jobs=$(JOBS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

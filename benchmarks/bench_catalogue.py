@@ -101,7 +101,7 @@ def main() -> None:
         t0 = time.perf_counter()
         s.trajectory(N, pts_per_period=PPP)
         ours[name] = time.perf_counter() - t0
-        pool = s._attractor_pool()
+        pool = s.attractor_pool()
         ics = pool[np.random.default_rng(0).choice(len(pool), 64, replace=False)]
         t0 = time.perf_counter()
         s.trajectory(N, pts_per_period=PPP, ic=ics[0])

@@ -6,8 +6,10 @@
     >>> x = chaosbench.system("Lorenz").trajectory(1000, pts_per_period=100, seed=0)
 """
 
+from chaosbench.api import benchmark
 from chaosbench.catalogue import system, systems
 from chaosbench.dynamics import IntegrationError, System
 
-__all__ = ["system", "systems", "System", "IntegrationError", "__version__"]
-__version__ = "0.1.0"
+from chaosbench._version import __version__
+
+__all__ = ["system", "systems", "System", "IntegrationError", "benchmark", "__version__"]

@@ -15,12 +15,20 @@ from typing import Any
 
 import yaml
 
+from chaosbench import systemfile
+from chaosbench.dynamics import System
 from chaosbench.paths import data_dir
 
-__all__ = ["systems", "system", "load_spec", "SpecError", "suggest"]
+__all__ = ["systems", "system", "load_spec", "validate", "SpecError", "suggest", "system_path",
+           "write_block", "AUTHORED", "COMPUTED"]
 
-_REQUIRED = ("name", "description", "citation", "variables", "parameters", "equations",
-             "initial_conditions", "dt", "period", "flags", "invariants", "statistics")
+#: Entries the author of a system file writes (``flags`` default to false; ``definitions``,
+#: ``postprocessing``, ``delay``, ``unbounded_indices`` and ``caveats`` are optional) ...
+AUTHORED = ("name", "description", "citation", "variables", "parameters", "equations",
+            "initial_conditions", "dt", "period")
+#: ... and those ``chaosbench catalogue add`` computes and writes in.
+COMPUTED = ("statistics", "invariants")
+_FLAGS = ("nonautonomous", "hamiltonian", "delay")
 
 
 class SpecError(ValueError):
@@ -56,24 +64,32 @@ def load_spec(name: str) -> dict[str, Any]:
     path = _directory() / f"{name}.yaml"
     with open(path, encoding="utf-8") as f:
         spec = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml: 10x
-    _validate(spec, path)
+    validate(spec, path)
     return spec
 
 
-def _validate(spec: Any, path: Path) -> None:
-    where = path.name
+def validate(spec: Any, path: Path, computed: bool = True) -> None:
+    """Check a parsed system file in place (filling the defaults: no parameters, flags false,
+    chaotic true); raise :class:`SpecError` naming the file and what is wrong. With
+    ``computed=False`` the entries of :data:`COMPUTED` may be absent (a file before
+    ``chaosbench catalogue add``). Equations are checked when a System is built from it."""
+    where = Path(path).name
     if not isinstance(spec, dict):
         raise SpecError(f"{where}: expected a mapping at the top level")
-    missing = [k for k in _REQUIRED if k not in spec]
+    missing = [k for k in AUTHORED + (COMPUTED if computed else ()) if k not in spec]
     if missing:
         raise SpecError(f"{where}: missing required entries {missing}")
-    if spec["name"] != path.stem:
+    if spec["name"] != Path(path).stem:
         raise SpecError(f"{where}: name {spec['name']!r} differs from the file name")
     if spec["parameters"] is None:
         spec["parameters"] = {}
-    flags = spec["flags"]
+    flags = spec.setdefault("flags", {})
+    if not isinstance(flags, dict):
+        raise SpecError(f"{where}: flags must be a mapping of {', '.join(_FLAGS)} to true/false")
+    for flag in _FLAGS:
+        flags.setdefault(flag, False)
     flags.setdefault("chaotic", True)
-    for flag in ("nonautonomous", "hamiltonian", "delay", "chaotic"):
+    for flag in (*_FLAGS, "chaotic"):
         if not isinstance(flags.get(flag), bool):
             raise SpecError(f"{where}: flags.{flag} must be true or false")
     if not flags["chaotic"] and not spec.get("caveats"):
@@ -92,66 +108,31 @@ def _validate(spec: Any, path: Path) -> None:
         if len(spec["initial_conditions"]) != n_state:
             raise SpecError(f"{where}: {len(spec['initial_conditions'])} initial conditions for "
                             f"{n_state} variables")
-    for key in ("mean", "std"):
-        if len(spec["statistics"][key]) != dim:
-            raise SpecError(f"{where}: statistics.{key} must have {dim} entries")
+    if "statistics" in spec:
+        for key in ("mean", "std"):
+            if len(spec["statistics"][key]) != dim:
+                raise SpecError(f"{where}: statistics.{key} must have {dim} entries")
     for key in ("dt", "period"):
-        if not float(spec[key]) > 0:
-            raise SpecError(f"{where}: {key} must be positive")
+        if not isinstance(spec[key], (int, float)) or isinstance(spec[key], bool) \
+                or not spec[key] > 0:
+            raise SpecError(f"{where}: {key} must be a positive number, got {spec[key]!r}")
 
 
-def system(name: str):
+def system(name: str) -> System:
     """The :class:`~chaosbench.dynamics.System` called ``name`` (case-sensitive; see ``systems()``)."""
-    from chaosbench.dynamics import System
-
     return System.from_spec(load_spec(name))
 
 
-def _flow(value: Any) -> str:
-    """A YAML flow-style rendering of numbers and nested lists (17 significant digits)."""
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)) or hasattr(value, "item"):
-        v = value.item() if hasattr(value, "item") else value
-        if isinstance(v, int):
-            return repr(int(v))
-        text = repr(float(v))
-        if text in ("inf", "-inf", "nan"):
-            return {"inf": ".inf", "-inf": "-.inf", "nan": ".nan"}[text]
-        mantissa, e, exponent = text.partition("e")
-        # YAML 1.1 (PyYAML) reads 1e-09 as a string: the mantissa needs a dot.
-        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
-    return yaml.safe_dump(value, default_style='"', width=10_000).strip()
+def system_path(name: str) -> Path:
+    """Where the catalogue keeps ``name``'s file (it need not exist yet)."""
+    return _directory() / f"{name}.yaml"
 
 
 def write_block(name: str, key: str, values: dict[str, Any]) -> Path:
-    """Replace the top-level block ``key:`` of ``systems/<name>.yaml`` with ``values`` (one
-    ``  sub: value`` line each), leaving the rest of the file as it is. The file is replaced
-    atomically, so a killed run never leaves it half-written."""
-    import os
-    import tempfile
-
-    path = _directory() / f"{name}.yaml"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    block = [f"{key}:"] + [f"  {k}: {_flow(v)}" for k, v in values.items()]
-    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
-    if start is None:
-        lines += block
-    else:
-        end = start + 1
-        while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
-            end += 1
-        lines[start:end] = block
-    text = "\n".join(lines) + "\n"
-    yaml.safe_load(text)  # never write a file that does not parse
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Replace the top-level block ``key:`` of ``systems/<name>.yaml`` with ``values`` (see
+    :func:`chaosbench.systemfile.write_block`, atomic) and forget the cached spec."""
+    path = system_path(name)
+    systemfile.write_block(path, key, values)
     load_spec.cache_clear()
     return path
 

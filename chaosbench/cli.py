@@ -20,6 +20,7 @@ naming what was wrong, what is valid and the nearest name, exit status 2, and no
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -47,6 +48,9 @@ class UsageError(SystemExit):
     def __init__(self, message: str):
         super().__init__(2)
         self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def split_argv(args: list[str]) -> tuple[list[str], list[str], list[str]]:
@@ -121,6 +125,29 @@ def all_choices(key: str, *, include_nonchaotic: bool = False) -> list[str]:
 
         return [name for name in systems() if load_spec(name)["flags"].get("chaotic", True)]
     return choices(key, nested=False)
+
+
+def launchers(extra_dirs: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Valid ``hydra/launcher=`` options: Hydra's installed launcher plugins and our configs."""
+    from hydra.core.config_store import ConfigStore
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # discovers the plugins, which register their launcher configs
+    found = {k.removesuffix(".yaml") for k in ConfigStore.instance().repo["hydra"]["launcher"]}
+    for root in (data_dir("conf"), *map(Path, extra_dirs)):
+        found |= {p.stem for p in (Path(root) / "hydra" / "launcher").glob("*.yaml")}
+    return sorted(found)
+
+
+def _top_level_keys() -> list[str]:
+    """The settings of ``conf/bench.yaml`` and of the sweep files (``sweep_name``)."""
+    import yaml
+
+    keys: set[str] = set()
+    for path in [data_dir("conf") / "bench.yaml", *(data_dir("conf") / "sweep").glob("*.yaml")]:
+        with open(path, encoding="utf-8") as f:
+            keys |= set(yaml.safe_load(f) or {})
+    return sorted(keys - {"defaults", "hydra"})
 
 
 def _parse(overrides: list[str]):
@@ -201,6 +228,32 @@ def _check_hyperparameter(forecasters: list[str], key: str, values: list[Any]) -
                     from None
 
 
+def _check_target(name: str, dirs: list[str]) -> None:
+    """Import the class behind forecaster ``name`` (shipped, registered, entry point or a user
+    config dir's YAML): a broken entry point or a ``_target_`` that is not a model stops here."""
+    from chaosbench import forecasters as registry
+
+    target = None
+    for folder in reversed(dirs):  # a user's config dir shadows the shipped one, as in Hydra
+        path = Path(folder) / "forecaster" / f"{name}.yaml"
+        if path.is_file():
+            from omegaconf import OmegaConf
+
+            target = OmegaConf.load(path).get("_target_")
+            if not target:
+                raise UsageError(f"{path}: no _target_ (the class to build)")
+            break
+    if target is None:
+        try:
+            target = registry.load_config(name)["_target_"]
+        except (ValueError, KeyError):
+            return
+    try:
+        registry.resolve(str(target))
+    except (ImportError, TypeError) as error:
+        raise UsageError(f"forecaster {name!r}: {error}") from None
+
+
 def preflight(argv: list[str]) -> list[str]:
     """Check and expand a Hydra command line; returns the arguments to hand to Hydra."""
     head, args = argv[:1], list(argv[1:])
@@ -215,9 +268,24 @@ def preflight(argv: list[str]) -> list[str]:
     expanded, multirun = [], False
     for text, override in zip(overrides, parsed):
         key = override.key_or_group
+        if key == "hydra/launcher":
+            valid = launchers(dirs)
+            for value in map(str, _values(override)):
+                if value not in valid:
+                    raise UsageError(suggest(value, valid, "launcher"))
+        if key == "hydra.launcher.n_jobs":
+            for value in _values(override):
+                if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                    raise UsageError(f"hydra.launcher.n_jobs={value!r} is not valid: n_jobs must "
+                                     f"be an integer >= 1")
         if override.is_delete() or key.startswith("hydra"):
             expanded.append(text)
             continue
+        if ("." not in key and "/" not in key and key not in ("system", *_GROUPS)
+                and not override.is_add() and not override.is_force_add()
+                and key not in _top_level_keys()):
+            raise UsageError(suggest(key, _top_level_keys(), "setting")
+                             + " (use +key=value to add a new one)")
         if key in ("system", *_GROUPS) and override.package is None:
             valid = choices(key, extra_dirs=dirs)
             values = [str(v) for v in _values(override)]
@@ -236,11 +304,16 @@ def preflight(argv: list[str]) -> list[str]:
         elif not key.startswith("forecaster."):
             _check_setting(key, _values(override))
         expanded.append(text)
+    targets_overridden = False
     for text, override in zip(overrides, parsed):
         key = override.key_or_group
         if key.startswith("forecaster.") and not override.is_delete():
             names = chosen_forecasters or ["naive"]
             _check_hyperparameter(names, key.split(".", 1)[1], _values(override))
+            targets_overridden |= key == "forecaster._target_"
+    if not targets_overridden:
+        for name in chosen_forecasters:
+            _check_target(name, dirs)
     if multirun and not {"-m", "--multirun"} & set(flags):
         flags.insert(0, "-m")
     return head + flags + expanded
@@ -347,11 +420,13 @@ def main(argv: list[str] | None = None) -> int:
     from chaosbench.commands import COMMANDS
 
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, "")  # like `python -m`: a user's model module in the current folder
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
     if argv[0] in ("-V", "--version"):
-        from chaosbench import __version__
+        from chaosbench._version import __version__
 
         print(f"chaosbench {__version__}")
         return 0

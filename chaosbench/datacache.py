@@ -27,7 +27,7 @@ __all__ = ["split_for", "data_hash", "cache_key"]
 
 
 def cache_key(system: str, protocol: Protocol, seed: int) -> str:
-    from chaosbench import __version__
+    from chaosbench._version import __version__
     from chaosbench.catalogue import load_spec
 
     spec = load_spec(system)

@@ -19,7 +19,7 @@ import numpy as np
 from chaosbench import integrate
 from chaosbench.compile import Program, compile_program, jacobian_expressions
 from chaosbench.equations import Equations, flatten_parameters, parse_equations
-from chaosbench.vm import run
+from chaosbench.field import CompiledField
 
 __all__ = ["System", "IntegrationError"]
 
@@ -54,13 +54,20 @@ def _equation_key(spec: Mapping[str, Any]) -> str:
 
 
 @lru_cache(maxsize=None)
-def _compile(key: str) -> _Compiled:
-    """Parse and compile a system's equations; cached by the equation-defining entries."""
+def _parse(key: str) -> Equations:
+    """A system's equations as SymPy (read without ``eval``); cached by the equation-defining
+    entries."""
     import json
 
     spec = json.loads(key)
     spec["parameters"] = {k: np.zeros(shape) for k, shape in spec["parameters"].items()}
-    eq = parse_equations(spec)
+    return parse_equations(spec)
+
+
+@lru_cache(maxsize=None)
+def _compile(key: str) -> _Compiled:
+    """Compile a system's equations; cached by the equation-defining entries."""
+    eq = _parse(key)
     out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
     return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
 
@@ -112,6 +119,7 @@ class System:
         self.std = np.array(spec["statistics"]["std"], dtype=float)
         if self.delay:
             self.tau = float(self.parameters[spec["delay"]["tau"]])
+        _parse(_equation_key(spec))  # a malformed or unsafe equation fails here, not later
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> "System":
@@ -138,24 +146,19 @@ class System:
     def _compiled(self) -> _Compiled:
         return _compile(_equation_key(self._spec))
 
+    @property
+    def equations(self) -> Equations:
+        """The field as SymPy expressions (every definition substituted)."""
+        return _parse(_equation_key(self._spec))
+
     @cached_property
-    def _parameter_values(self) -> np.ndarray:
+    def field(self) -> CompiledField:
+        """The compiled field with its register layout and this system's parameter values: what
+        integrators and the Lyapunov estimators run (:mod:`chaosbench.field`)."""
         flat = flatten_parameters(self.parameters)
-        return np.array([flat[str(p)] for p in self._compiled.equations.parameters], dtype=float)
-
-    def _registers(self, program: Program, lanes: int) -> np.ndarray:
-        R = program.registers(lanes)
-        p0 = program.n_inputs - len(self._parameter_values)
-        R[p0:program.n_inputs] = self._parameter_values[:, None]
-        return R
-
-    def _evaluate(self, program: Program, inputs: np.ndarray) -> np.ndarray:
-        """Run ``program`` on input rows (lanes, n_inputs - n_params); returns (lanes, n_out)."""
-        lanes = inputs.shape[0]
-        R = self._registers(program, lanes)
-        R[:inputs.shape[1]] = inputs.T
-        run(program.code, R, lanes)
-        return R[program.outputs].T.copy()
+        values = np.array([flat[str(p)] for p in self._compiled.equations.parameters],
+                          dtype=float)
+        return CompiledField(self._compiled.rhs, self._compiled.equations, values, self._bound())
 
     def _field_inputs(self, x: Any, t: float) -> tuple[np.ndarray, bool]:
         x = np.asarray(x, dtype=float)
@@ -177,7 +180,7 @@ class System:
         ``(1,)`` or ``(B, 1)``.
         """
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._compiled.rhs, inputs)
+        out = self.field.evaluate(inputs)
         return out if batch else out[0]
 
     @cached_property
@@ -190,7 +193,7 @@ class System:
         or ``(B, state_dim, state_dim)``. For delay systems the columns are the derivatives with
         respect to the current and the delayed value, shape ``(1, 2)``."""
         inputs, batch = self._field_inputs(x, t)
-        out = self._evaluate(self._jacobian_program, inputs)
+        out = self.field.evaluate(inputs, self._jacobian_program)
         out = out.reshape(len(out), self.state_dim, -1)
         return out if batch else out[0]
 
@@ -229,8 +232,9 @@ class System:
                 against a 1e-12 integration (at 1e-9, systems whose mean is many std from zero,
                 such as MacArthur, drift to ~2e-6).
             delay_step: largest step of the method of steps for delay systems (default: the
-                smaller of ``dt``, the sample spacing and ``tau / 1000``); the step used divides
-                ``tau`` into a multiple of ``dim - 1`` steps.
+                coarsest step whose error over the first period is below ``DELAY_TOLERANCE``
+                = 1e-9 of the attractor's std, found once per system by step doubling); the
+                step used divides ``tau`` into a multiple of ``dim - 1`` steps.
 
         Returns:
             ``(n, dim)``, or ``(B, n, dim)`` when ``ic`` is 2-D or ``n_ic`` is given; with
@@ -300,38 +304,52 @@ class System:
                 raise ValueError(f"{self.name}: n_ic={n_ic} draws initial conditions at random; "
                                  "pass seed= to make the draw reproducible")
             return self.initial_conditions[None, :], n_ic is not None
-        pool = self._attractor_pool()
+        pool = self.attractor_pool()
         index = rng.choice(len(pool), size=n_ic or 1, replace=False)
         return pool[index], n_ic is not None
 
-    def _attractor_pool(self) -> np.ndarray:
-        """States on the attractor, from the default initial condition after a transient."""
+    def attractor_pool(self) -> np.ndarray:
+        """States on the attractor (read-only, ``(4000, width)``: raw states, or delay-embedding
+        rows), from the default initial condition after a transient of 20 periods, 20 per
+        period; seeded initial conditions are drawn from it. Cached by equations, parameters,
+        initial condition and time scales."""
         return _attractor_pool(self)
+
+    def postprocess_states(self, X: np.ndarray) -> np.ndarray:
+        """The observed coordinates of raw states ``X`` (B, n, state_dim): the system's
+        postprocessing map, or ``X`` itself when it has none."""
+        return self._postprocess(X)
+
+    def integration_error(self, status: int, t_reached: float, t_end: float) -> IntegrationError:
+        """The error to raise for an integrator's non-OK ``status``: it names the system, the
+        time reached and what to try."""
+        return IntegrationError(
+            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
+            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
+            "parameters and initial condition, an initial condition on the attractor (seed=), "
+            "or a shorter trajectory.")
 
     # -- integrators -------------------------------------------------------------------
     def _bound(self) -> float:
         return 1e10 * (1.0 + float(np.max(np.abs(self.mean) + self.std)))
 
     def _fail(self, status: int, t_reached: float, t_end: float) -> None:
-        raise IntegrationError(
-            f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
-            f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
-            "parameters and initial condition, an initial condition on the attractor (seed=), "
-            "or a shorter trajectory.")
+        raise self.integration_error(status, t_reached, t_end)
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
-        program = self._compiled.rhs
-        R = self._registers(program, len(y0))
+        field = self.field
+        program, R = field.program, field.registers(len(y0))
         max_steps = 1_000_000 + 2_000 * len(times)
         Y, status, t_reached, _ = integrate.solve_ode(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, times,
-            float(rtol), float(atol), self._bound(), max_steps, *integrate.ode_tableau())
+            float(rtol), float(atol), field.bound, max_steps, *integrate.ode_tableau())
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y, (2, 0, 1))  # (B, n, d)
 
     def _integrate_sde(self, y0, times, spacing, level, rng):
-        program = self._compiled.rhs
+        field = self.field
+        program = field.program
         substeps = max(1, math.ceil(spacing / self.dt))
         h = spacing / substeps
         # Start at t = 0 and record from the first requested sample on.
@@ -339,40 +357,41 @@ class System:
         n_samples = first + len(times)
         sigma = level * self.std[: self.state_dim] / math.sqrt(self.period)
         dW = rng.standard_normal(((n_samples - 1) * substeps, self.state_dim, len(y0))) * math.sqrt(h)
-        R = self._registers(program, len(y0))
+        R = field.registers(len(y0))
         Y, status, t_reached = integrate.solve_sde(
             program.code, R, program.outputs, np.ascontiguousarray(y0.T), 0.0, h, substeps,
-            n_samples, sigma, dW, self._bound())
+            n_samples, sigma, dW, field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
         return np.transpose(Y[first:], (2, 0, 1))
 
     def _integrate_delay(self, y0: np.ndarray, times: np.ndarray, max_step: float | None):
         """Delay embedding rows ``x(t - k tau / (dim - 1))``, k = 0..dim-1, at ``times``; the
-        initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history."""
-        program = self._compiled.rhs
-        tau = self.tau
+        initial condition is the embedding at t = 0, i.e. a piecewise-linear initial history.
+        The step comes from :meth:`_delay_steps` (an accuracy target) unless ``max_step`` is
+        given; memory is one delay of the grid solution plus the output."""
         if max_step is None:
-            spacing = times[1] - times[0] if len(times) > 1 else np.inf
-            max_step = min(self.dt, spacing, tau / 1000)
-        if not max_step > 0:
+            m = self._delay_steps()
+        elif not max_step > 0:
             raise ValueError(f"{self.name}: delay_step must be positive, got {max_step!r}")
-        # A multiple of dim - 1 steps per delay puts the kinks of the piecewise-linear initial
-        # history, and so every later breaking point, on grid nodes: RK4 keeps its order.
-        nodes = self.dim - 1
-        m = nodes * max(1, math.ceil(tau / max_step / nodes))
-        h = tau / m
-        n_steps = max(1, math.ceil(times[-1] / h) + 1)
-        hist = np.ascontiguousarray(y0.T)  # (E, B)
-        R = self._registers(program, len(y0))
-        X, Fx, status, t_reached = integrate.solve_dde(
-            program.code, R, program.outputs, hist, tau, h, n_steps, self._bound())
+        else:
+            m = _delay_nodes(self.tau, max_step, self.dim - 1)
+        return self._solve_delay(y0, times, m)
+
+    def _solve_delay(self, y0: np.ndarray, times: np.ndarray, m: int) -> np.ndarray:
+        field = self.field
+        program = field.program
+        Y, status, t_reached = integrate.solve_dde(
+            program.code, field.registers(len(y0)), program.outputs, np.ascontiguousarray(y0.T),
+            self.tau, m, np.ascontiguousarray(times, dtype=float), field.bound)
         if status != integrate.OK:
             self._fail(status, t_reached, times[-1])
-        lags = np.linspace(0.0, tau, self.dim)
-        query = (times[:, None] - lags[None, :]).ravel()
-        values = integrate.dde_sample(X, Fx, hist, tau, h, query)  # (n * E, B)
-        return values.reshape(len(times), self.dim, len(y0)).transpose(2, 0, 1)
+        return Y  # (B, n, dim)
+
+    def _delay_steps(self) -> int:
+        """Grid steps per delay for :data:`DELAY_TOLERANCE` (cached by equations, parameters and
+        initial condition, like the attractor pool: never by name)."""
+        return _delay_steps_cached(_PoolRequest(self).key, self)
 
     def _postprocess(self, X: np.ndarray) -> np.ndarray:
         program = self._compiled.outputs
@@ -381,28 +400,93 @@ class System:
         B, n, d = X.shape
         flat = X.reshape(B * n, d)
         inputs = np.column_stack([flat, np.zeros(len(flat))])
-        return self._evaluate(program, inputs).reshape(B, n, -1)
+        return self.field.evaluate(inputs, program).reshape(B, n, -1)
+
+
+class _PoolRequest:
+    """A system together with what its attractor pool depends on: equations, parameter values,
+    initial condition and time scales (not its name, which a copied or edited spec shares with
+    the catalogue's own system). Hashed and compared by that key alone."""
+
+    def __init__(self, system: System):
+        import json
+
+        self.system = system
+        self.key = json.dumps({
+            "equations": _equation_key(system._spec),
+            "parameters": {k: np.asarray(v, dtype=float).tolist()
+                           for k, v in sorted(system.parameters.items())},
+            "initial_conditions": system.initial_conditions.tolist(),
+            "period": system.period, "dt": system.dt})
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PoolRequest) and other.key == self.key
 
 
 @lru_cache(maxsize=256)
-def _attractor_pool_cached(name: str, parameters: tuple) -> np.ndarray:
-    from chaosbench.catalogue import system
-
-    sys = system(name).with_parameters(**dict(parameters)) if parameters else system(name)
+def _attractor_pool_cached(request: _PoolRequest) -> np.ndarray:
     n = _SAMPLE_PERIODS * _SAMPLE_PPP
-    pool = sys.trajectory(n, pts_per_period=_SAMPLE_PPP, transient=_SETTLE_PERIODS * _SAMPLE_PPP,
-                          postprocess=False)
+    pool = request.system.trajectory(n, pts_per_period=_SAMPLE_PPP,
+                                     transient=_SETTLE_PERIODS * _SAMPLE_PPP, postprocess=False)
     pool.setflags(write=False)
     return pool
 
 
+#: Accuracy target of the delay integrator: the largest error over the first period (or delay,
+#: if longer) of the default trajectory, in units of the attractor's standard deviation.
+DELAY_TOLERANCE = 1e-9
+
+
+def _delay_nodes(tau: float, max_step: float, nodes: int) -> int:
+    """Steps per delay: a multiple of ``nodes`` (the embedding's lags, hence the kinks of the
+    piecewise-linear initial history and every later breaking point, fall on grid nodes, so RK4
+    keeps its order) with a step ``tau / m <= max_step``."""
+    return nodes * max(1, math.ceil(tau / max_step / nodes - 1e-9))
+
+
+_DELAY_STEPS: dict[tuple, int] = {}
+
+
+def _delay_steps_cached(key: tuple, system: System) -> int:
+    """The coarsest grid that meets :data:`DELAY_TOLERANCE`, by step doubling.
+
+    RK4's global error is ``C h^4``, so the difference between the solutions at ``h`` and ``h/2``
+    estimates the error at ``h`` as ``16/15`` of it (Richardson). The default trajectory over
+    ``T = max(period, tau)``, sampled at 100 points per period, is integrated at trial steps; each
+    new trial scales the step by ``(target / error)^(1/4)`` (times 0.8), halving on a blow-up,
+    until the estimate meets the target. Fields that are only piecewise smooth converge at a lower
+    order and take more trials.
+    """
+    if key in _DELAY_STEPS:
+        return _DELAY_STEPS[key]
+    nodes = system.dim - 1
+    window = max(system.period, system.tau)
+    times = np.linspace(0.0, window, max(2, math.ceil(100 * window / system.period)) + 1)
+    y0 = system.initial_conditions[None, :]
+    scale = float(np.max(system.std)) or 1.0
+    step = min(system.period, system.tau) / 20
+    m = _delay_nodes(system.tau, step, nodes)
+    for _ in range(30):
+        try:
+            coarse = system._solve_delay(y0, times, m)
+            fine = system._solve_delay(y0, times, 2 * m)
+        except IntegrationError:
+            m *= 2
+            continue
+        error = 16 / 15 * float(np.max(np.abs(coarse - fine))) / scale
+        if error <= DELAY_TOLERANCE:
+            break
+        growth = 1.25 * (error / DELAY_TOLERANCE) ** 0.25
+        m = max(m + nodes, _delay_nodes(system.tau, system.tau / m / growth, nodes))
+    _DELAY_STEPS[key] = m
+    return m
+
+
 def _attractor_pool(sys: System) -> np.ndarray:
-    key = tuple(sorted((k, _freeze(v)) for k, v in sys.parameters.items()))
-    return _attractor_pool_cached(sys.name, key)
-
-
-def _freeze(v: Any) -> Any:
-    return tuple(_freeze(u) for u in v) if isinstance(v, (list, tuple, np.ndarray)) else v
+    return _attractor_pool_cached(_PoolRequest(sys))
 
 
 def _check_int(value: Any, what: str, name: str, minimum: int) -> None:

@@ -9,8 +9,10 @@ A system file writes its vector field as plain expressions, one per state variab
       y: x * (rho - z) - y
       z: x * y - beta * z
 
-The expression language is Python arithmetic (``+ - * / **``, comparisons) over state variables,
-``t``, parameters, earlier ``definitions`` and these functions (names as in NumPy):
+The expression language is Python arithmetic (``+ - * / **``, comparisons, ``and or not``) over
+state variables, ``t``, parameters, earlier ``definitions``, ``pi`` and these functions (names as
+in NumPy), read from the syntax tree without ``eval`` (:mod:`chaosbench.expressions`: a system
+file is data and cannot run code):
 
     sin cos tan arcsin arccos arctan arctan2 sinh cosh tanh exp log sqrt abs sign
     heaviside(x)      1 for x > 0, else 0 (NumPy's ``heaviside(x, 0)``)
@@ -32,39 +34,15 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import sympy as sp
-from sympy.parsing.sympy_parser import parse_expr, standard_transformations
+
+from chaosbench.expressions import (CONSTANTS, FUNCTIONS, EquationError, element_name,
+                                    read_expression)
 
 __all__ = ["EquationError", "Equations", "FUNCTIONS", "parse_equations", "flatten_parameters"]
 
 
-class EquationError(ValueError):
-    """A system's equations cannot be parsed or refer to unknown names."""
-
-
-def _heaviside(x):
-    return sp.Heaviside(x, 0)
-
-
-def _where(condition, a, b):
-    return sp.Piecewise((a, condition), (b, True))
-
-
-FUNCTIONS: dict[str, Any] = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
-    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "arctan2": sp.atan2,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
-    "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-    "abs": sp.Abs, "sign": sp.sign, "heaviside": _heaviside,
-    "min": sp.Min, "max": sp.Max, "where": _where,
-}
-_CONSTANTS = {"pi": sp.pi}
-_RESERVED = set(FUNCTIONS) | set(_CONSTANTS) | {"t"}
+_RESERVED = set(FUNCTIONS) | set(CONSTANTS) | {"t"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_INDEXED = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\[\s*([0-9]+(?:\s*,\s*[0-9]+)*)\s*\]")
-
-
-def _element_name(name: str, index: Sequence[int]) -> str:
-    return name + "".join(f"__{i}" for i in index)
 
 
 def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, float]:
@@ -80,7 +58,7 @@ def flatten_parameters(parameters: Mapping[str, Any]) -> dict[str, float]:
             flat[name] = float(array)
         else:
             for index in np.ndindex(array.shape):
-                flat[_element_name(name, index)] = float(array[index])
+                flat[element_name(name, index)] = float(array[index])
     return flat
 
 
@@ -106,7 +84,8 @@ class Equations:
 
 
 def _check_name(name: str, what: str, system: str) -> None:
-    if not _NAME.match(name) or keyword.iskeyword(name) or "__" in name:
+    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name) \
+            or "__" in name:
         raise EquationError(f"{system}: {what} name {name!r} is not a valid identifier "
                             "(letters, digits and single underscores; not a Python keyword)")
     if name in _RESERVED:
@@ -115,24 +94,12 @@ def _check_name(name: str, what: str, system: str) -> None:
 
 
 def _parse(text: Any, names: Mapping[str, sp.Basic], where: str, system: str) -> sp.Expr:
+    """One expression of a system file as SymPy, built from its syntax tree without ``eval``."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return sp.Float(text) if isinstance(text, float) else sp.Integer(text)
     if not isinstance(text, str):
         raise EquationError(f"{system}: {where} must be an expression string, got {text!r}")
-    source = _INDEXED.sub(
-        lambda m: _element_name(m.group(1), [int(i) for i in m.group(2).split(",")]), text)
-    base = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
-            "Symbol": sp.Symbol, **FUNCTIONS, **_CONSTANTS}
-    try:
-        expr = parse_expr(source, local_dict=dict(names), global_dict=base,
-                          transformations=standard_transformations, evaluate=True)
-    except Exception as error:  # SymPy raises many types for malformed text
-        raise EquationError(f"{system}: cannot parse {where}: {text!r} ({error})") from None
-    unknown = sorted(str(s) for s in expr.free_symbols if names.get(str(s)) is not s)
-    if unknown:
-        raise EquationError(f"{system}: {where} refers to unknown name(s) {unknown}; "
-                            f"known names: {sorted(n for n in names if '__' not in n)}")
-    return expr
+    return read_expression(text, names, f"{system}: {where}")
 
 
 def parse_equations(spec: Mapping[str, Any]) -> Equations:

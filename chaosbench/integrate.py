@@ -1,30 +1,32 @@
 """Integrators for compiled vector fields: ODEs, delay equations and SDEs.
 
 All three run a :class:`~chaosbench.compile.Program` on a batch of trajectories at once (the lanes of
-the register file) and are JIT-compiled by Numba once, for every system (cached on disk).
+the register file). Each is one Numba kernel, compiled once for every system and cached on disk
+(:mod:`chaosbench.jit`): the field is evaluated at a single call site of the virtual machine, and
+arrays are filled by explicit loops, so no kernel carries Numba's broadcasting and error-message
+code.
 
 * :func:`solve_ode` -- Dormand & Prince's explicit Runge-Kutta 8(5,3) pair (DOP853; Hairer, Norsett
   & Wanner, *Solving Ordinary Differential Equations I*, 2nd ed., 1993, Sec. II.10) with adaptive
-  steps and its 7th-order dense output, so sampling never shortens a step. The batch advances in
-  lockstep: a step is accepted when every trajectory meets the tolerance (the error norm is the
-  maximum over the batch of each trajectory's RMS norm), so each trajectory is at least as accurate
-  as it would be alone. Tableau from SciPy (``scipy.integrate._ivp.dop853_coefficients``).
+  steps and its 7th-order dense output, so sampling never shortens a step. Each lane keeps its own
+  step size; finished lanes are compacted away. Tableau: :mod:`chaosbench.dop853`.
 * :func:`solve_dde` -- the method of steps for ``x'(t) = f(x(t), x(t - tau), t)``: classical RK4
   on a grid whose step divides ``tau``, so delayed values fall on grid nodes or midpoints, where
-  cubic Hermite interpolation of the stored solution keeps fourth order.
+  cubic Hermite interpolation keeps fourth order. Memory is a ring buffer of one delay; samples of
+  the delay embedding are written as the integration passes them.
 * :func:`solve_sde` -- additive-noise SDE ``dx = f dt + sigma dW`` by the stochastic Heun method
   (strong order 1 for additive noise; Kloeden & Platen 1992), with increments drawn by the caller.
 
-Integrators return a status code instead of raising (Numba); :mod:`chaosbench.system` turns it into
-an error that names the system and the time reached.
+Integrators return a status code instead of raising (Numba); :mod:`chaosbench.dynamics` turns it
+into an error that names the system and the time reached.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
-from scipy.integrate._ivp import dop853_coefficients as _dop
 
+from chaosbench import dop853
+from chaosbench.jit import kernel
 from chaosbench.vm import run
 
 OK, BLOWUP, STEP_UNDERFLOW, TOO_MANY_STEPS = 0, 1, 2, 3
@@ -32,69 +34,87 @@ STATUS = {BLOWUP: "the state became non-finite or exceeded the blow-up bound",
           STEP_UNDERFLOW: "the step size fell below the resolution of the time axis",
           TOO_MANY_STEPS: "the step budget was exhausted"}
 
-_A = np.ascontiguousarray(_dop.A, dtype=float)     # (16, 16), rows 13..15: dense-output stages
-_B = np.ascontiguousarray(_dop.B, dtype=float)     # (12,)
-_C = np.ascontiguousarray(_dop.C, dtype=float)     # (16,)
-_E3 = np.ascontiguousarray(_dop.E3, dtype=float)   # (13,)
-_E5 = np.ascontiguousarray(_dop.E5, dtype=float)   # (13,)
-_D = np.ascontiguousarray(_dop.D, dtype=float)     # (4, 16)
+_TABLEAU = tuple(np.ascontiguousarray(a, dtype=float)
+                 for a in (dop853.A, dop853.B, dop853.C, dop853.E3, dop853.E5, dop853.D))
 
 
-@numba.njit(cache=True, nogil=True)
-def _field(code, R, out, n_state, t_reg, y, t, K, s, lanes):
-    """K[s] = f(y, t) for the first ``lanes`` lanes; y and K[s] are (n_state, lanes), t (lanes,)."""
-    for i in range(n_state):
+def ode_tableau():
+    """The DOP853 coefficient arrays in the order :func:`solve_ode` takes them."""
+    return _TABLEAU
+
+
+@kernel
+def _load(R, x, t, n, lanes):
+    """Inputs of a field evaluation: registers 0..n-1 = x, register n = t (per lane)."""
+    for i in range(n):
         for j in range(lanes):
-            R[i, j] = y[i, j]
+            R[i, j] = x[i, j]
     for j in range(lanes):
-        R[t_reg, j] = t[j]
-    run(code, R, lanes)
-    for i in range(n_state):
+        R[n, j] = t[j]
+
+
+@kernel
+def _store(R, out, Ks, n, lanes):
+    """Ks = the program's outputs (one stage of K)."""
+    for i in range(n):
         r = out[i]
         for j in range(lanes):
-            K[s, i, j] = R[r, j]
+            Ks[i, j] = R[r, j]
 
 
-@numba.njit(cache=True, nogil=True)
-def _combine(dst, y, K, a, s, h, lanes):
-    """dst = y + h * sum_{q < s} a[q] K[q] per lane (h per lane), skipping the tableau's zeros."""
+@kernel
+def _combine(dst, tt, y, t, K, a, s, c, h, lanes):
+    """dst = y + h sum_{q < s} a[q] K[q] and tt = t + c h, per lane (h per lane), skipping the
+    tableau's zeros."""
     n = y.shape[0]
     for i in range(n):
         for j in range(lanes):
             dst[i, j] = y[i, j]
     for q in range(s):
-        c = a[q]
-        if c != 0.0:
+        aq = a[q]
+        if aq != 0.0:
             for i in range(n):
                 for j in range(lanes):
-                    dst[i, j] += c * h[j] * K[q, i, j]
+                    dst[i, j] += aq * h[j] * K[q, i, j]
+    for j in range(lanes):
+        tt[j] = t[j] + c * h[j]
 
 
-@numba.njit(cache=True, nogil=True)
-def _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, lanes):
-    """DOP853's error estimate for each lane (Hairer et al. 1993, Sec. II.10)."""
+@kernel
+def _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, e3, a5, a3, lanes):
+    """DOP853's error estimate for each lane (Hairer et al. 1993, Sec. II.10); e3, a5 and a3 are
+    scratch."""
     n = y.shape[0]
     for j in range(lanes):
-        e5 = 0.0
-        e3 = 0.0
-        for i in range(n):
+        err[j] = 0.0
+        e3[j] = 0.0
+    for i in range(n):
+        for j in range(lanes):
+            a5[j] = 0.0
+            a3[j] = 0.0
+        for s in range(13):
+            c5 = E5[s]
+            c3 = E3[s]
+            if c5 != 0.0 or c3 != 0.0:
+                for j in range(lanes):
+                    a5[j] += c5 * K[s, i, j]
+                    a3[j] += c3 * K[s, i, j]
+        for j in range(lanes):
             scale = atol + rtol * max(abs(y[i, j]), abs(y_new[i, j]))
-            a5 = 0.0
-            a3 = 0.0
-            for s in range(13):
-                a5 += E5[s] * K[s, i, j]
-                a3 += E3[s] * K[s, i, j]
-            e5 += (a5 / scale) ** 2
-            e3 += (a3 / scale) ** 2
-        if e5 == 0.0 and e3 == 0.0:
+            err[j] += (a5[j] / scale) ** 2
+            e3[j] += (a3[j] / scale) ** 2
+    for j in range(lanes):
+        e5 = err[j]
+        if e5 == 0.0 and e3[j] == 0.0:
             err[j] = 0.0
         else:
-            err[j] = abs(h[j]) * e5 / np.sqrt((e5 + 0.01 * e3) * n)
+            err[j] = abs(h[j]) * e5 / np.sqrt((e5 + 0.01 * e3[j]) * n)
 
 
-@numba.njit(cache=True, nogil=True)
-def _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, lanes):
-    """Starting step per lane (Hairer, Norsett & Wanner 1993, Sec. II.4); needs K[0] = f(y)."""
+@kernel
+def _euler_trial(y, K0, t, t_end, h, ytmp, tt, rtol, atol, lanes):
+    """First guess of the starting step (Hairer, Norsett & Wanner 1993, Sec. II.4) and the
+    Euler point y + h f(y) at which the guess is refined; needs K0 = f(y)."""
     n = y.shape[0]
     for j in range(lanes):
         d0 = 0.0
@@ -102,21 +122,26 @@ def _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, lanes)
         for i in range(n):
             sc = atol + abs(y[i, j]) * rtol
             d0 += (y[i, j] / sc) ** 2
-            d1 += (K[0, i, j] / sc) ** 2
+            d1 += (K0[i, j] / sc) ** 2
         d0 = np.sqrt(d0 / n)
         d1 = np.sqrt(d1 / n)
         h[j] = min(1e-6 if (d0 < 1e-5 or d1 < 1e-5) else 0.01 * d0 / d1, t_end - t[j])
         for i in range(n):
-            ytmp[i, j] = y[i, j] + h[j] * K[0, i, j]
+            ytmp[i, j] = y[i, j] + h[j] * K0[i, j]
         tt[j] = t[j] + h[j]
-    _field(code, R, out, n, n, ytmp, tt, K, 1, lanes)
+
+
+@kernel
+def _refine_start(y, K0, K1, h, rtol, atol, lanes):
+    """The starting step from f at y and at the Euler point (Sec. II.4)."""
+    n = y.shape[0]
     for j in range(lanes):
         d1 = 0.0
         d2 = 0.0
         for i in range(n):
             sc = atol + abs(y[i, j]) * rtol
-            d1 += (K[0, i, j] / sc) ** 2
-            d2 += ((K[1, i, j] - K[0, i, j]) / sc) ** 2
+            d1 += (K0[i, j] / sc) ** 2
+            d2 += ((K1[i, j] - K0[i, j]) / sc) ** 2
         d1 = np.sqrt(d1 / n)
         d2 = np.sqrt(d2 / n) / h[j]
         if d1 <= 1e-15 and d2 <= 1e-15:
@@ -126,7 +151,30 @@ def _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, lanes)
         h[j] = min(100 * h[j], h1)
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
+def _dense_coefficients(F, y, y_new, K, h, D, acc, lanes):
+    """F (7, n, lanes): the coefficients of DOP853's 7th-order interpolant on the step."""
+    n = y.shape[0]
+    for i in range(n):
+        for j in range(lanes):
+            dy = y_new[i, j] - y[i, j]
+            F[0, i, j] = dy
+            F[1, i, j] = h[j] * K[0, i, j] - dy
+            F[2, i, j] = 2.0 * dy - h[j] * (K[12, i, j] + K[0, i, j])
+    for r in range(4):
+        for i in range(n):
+            for j in range(lanes):
+                acc[j] = 0.0
+            for q in range(16):
+                dq = D[r, q]
+                if dq != 0.0:
+                    for j in range(lanes):
+                        acc[j] += dq * K[q, i, j]
+            for j in range(lanes):
+                F[3 + r, i, j] = h[j] * acc[j]
+
+
+@kernel
 def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C, E3, E5, D):
     """Integrate every lane from (t0, y0[:, lane]) and return its state at ``times``.
 
@@ -140,36 +188,57 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
     Y (len(times), n_state, lanes); ``steps`` is the largest number of steps (accepted or not)
     taken by one lane.
     """
-    n, L = y0.shape
-    t_reg = n
+    n = y0.shape[0]
+    L = y0.shape[1]
     n_out = times.shape[0]
-    Y = np.full((n_out, n, L), np.nan)
+    n_stages = B.shape[0]
+    Y = np.empty((n_out, n, L))
+    for q in range(n_out):
+        for i in range(n):
+            for j in range(L):
+                Y[q, i, j] = np.nan
     K = np.empty((16, n, L))
     F = np.empty((7, n, L))
-    y = y0.copy()
-    y_new = np.empty_like(y)
-    ytmp = np.empty_like(y)
-    t = np.full(L, t0)
+    y = np.empty((n, L))
+    y_new = np.empty((n, L))
+    ytmp = np.empty((n, L))
+    for i in range(n):
+        for j in range(L):
+            y[i, j] = y0[i, j]
+    t = np.empty(L)
     tt = np.empty(L)
     h = np.empty(L)
     t_next = np.empty(L)
     err = np.empty(L)
-    k = np.zeros(L, dtype=np.int64)
+    e3 = np.empty(L)
+    a5 = np.empty(L)
+    a3 = np.empty(L)
+    k = np.empty(L, dtype=np.int64)
     steps = np.zeros(L, dtype=np.int64)
     rejected = np.zeros(L, dtype=np.bool_)
     accepted = np.zeros(L, dtype=np.bool_)
     lane = np.arange(L)  # slot -> lane, as finished lanes are compacted away
     k0 = 0
     while k0 < n_out and times[k0] <= t0:
-        Y[k0] = y
+        for i in range(n):
+            for j in range(L):
+                Y[k0, i, j] = y[i, j]
         k0 += 1
     if k0 == n_out:
         return Y, OK, t0, 0
-    k[:] = k0
     t_end = times[n_out - 1]
+    for j in range(L):
+        t[j] = t0
+        k[j] = k0
     active = L
-    _field(code, R, out, n, t_reg, y, t, K, 0, active)
-    _initial_steps(code, R, out, y, t, K, ytmp, tt, h, rtol, atol, t_end, active)
+    _load(R, y, t, n, active)
+    run(code, R, active)
+    _store(R, out, K[0], n, active)
+    _euler_trial(y, K[0], t, t_end, h, ytmp, tt, rtol, atol, active)
+    _load(R, ytmp, tt, n, active)
+    run(code, R, active)
+    _store(R, out, K[1], n, active)
+    _refine_start(y, K[0], K[1], h, rtol, atol, active)
     most = 0
     tiny = 4 * np.finfo(np.float64).eps
     while active > 0:
@@ -184,14 +253,17 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
             if h[j] <= tiny * max(abs(t[j]), 1.0):
                 return Y, STEP_UNDERFLOW, t[j], steps[j]
             steps[j] += 1
-        for s in range(1, 12):
-            _combine(ytmp, y, K, A[s], s, h, active)
-            for j in range(active):
-                tt[j] = t[j] + C[s] * h[j]
-            _field(code, R, out, n, t_reg, ytmp, tt, K, s, active)
-        _combine(y_new, y, K, B, 12, h, active)
-        _field(code, R, out, n, t_reg, y_new, t_next, K, 12, active)
-        _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, active)
+        # Stages 1..11 and, last, f(y_new) (first same as last), with one call site of the VM.
+        for s in range(1, n_stages + 1):
+            if s < n_stages:
+                _combine(ytmp, tt, y, t, K, A[s], s, C[s], h, active)
+                _load(R, ytmp, tt, n, active)
+            else:
+                _combine(y_new, tt, y, t, K, B, n_stages, 1.0, h, active)
+                _load(R, y_new, t_next, n, active)
+            run(code, R, active)
+            _store(R, out, K[s], n, active)
+        _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, e3, a5, a3, active)
 
         dense = False
         for j in range(active):
@@ -208,24 +280,12 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
                 dense = True
         if dense:
             # Three extra stages and the 7th-order interpolant's coefficients.
-            for s in range(13, 16):
-                _combine(ytmp, y, K, A[s], s, h, active)
-                for j in range(active):
-                    tt[j] = t[j] + C[s] * h[j]
-                _field(code, R, out, n, t_reg, ytmp, tt, K, s, active)
-            for i in range(n):
-                for j in range(active):
-                    dy = y_new[i, j] - y[i, j]
-                    F[0, i, j] = dy
-                    F[1, i, j] = h[j] * K[0, i, j] - dy
-                    F[2, i, j] = 2.0 * dy - h[j] * (K[12, i, j] + K[0, i, j])
-            for r in range(4):
-                for i in range(n):
-                    for j in range(active):
-                        acc = 0.0
-                        for q in range(16):
-                            acc += D[r, q] * K[q, i, j]
-                        F[3 + r, i, j] = h[j] * acc
+            for s in range(n_stages + 1, 16):
+                _combine(ytmp, tt, y, t, K, A[s], s, C[s], h, active)
+                _load(R, ytmp, tt, n, active)
+                run(code, R, active)
+                _store(R, out, K[s], n, active)
+            _dense_coefficients(F, y, y_new, K, h, D, a5, active)
             for j in range(active):
                 if not accepted[j]:
                     continue
@@ -275,132 +335,159 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
         active = w
     return Y, OK, t_end, most
 
-
-def ode_tableau():
-    """The DOP853 coefficient arrays in the order :func:`solve_ode` takes them."""
-    return _A, _B, _C, _E3, _E5, _D
-
-
-@numba.njit(cache=True, nogil=True)
-def _history(hist, tau, s):
+@kernel
+def _history(hist, lane, tau, s):
     """Initial history at time s <= 0: piecewise-linear through hist[k] = x(-k tau / (E - 1))."""
     E = hist.shape[0]
     u = -s / tau * (E - 1)
     k = min(int(np.floor(u)), E - 2)
     w = u - k
-    return (1.0 - w) * hist[k] + w * hist[k + 1]
+    return (1.0 - w) * hist[k, lane] + w * hist[k + 1, lane]
 
 
-@numba.njit(cache=True, nogil=True)
-def _scalar_field(code, R, out, x, xd, t, lanes):
-    for j in range(lanes):
-        R[0, j] = x[j]
-        R[1, j] = xd[j]
-        R[2, j] = t
-    run(code, R, lanes)
-    return R[out[0], :lanes].copy()
+@kernel
+def solve_dde(code, R, out, hist, tau, m, times, bound):
+    """Method of steps for the scalar delay equation x' = f(x(t), x(t - tau), t), t >= 0, on the
+    grid ``t_i = i h``, ``h = tau / m``, sampled as a delay embedding.
 
-
-@numba.njit(cache=True, nogil=True)
-def solve_dde(code, R, out, hist, tau, h, n_steps, bound):
-    """Method of steps for the scalar delay equation x' = f(x(t), x(t - tau), t), t >= 0.
-
-    ``hist`` (E, lanes) gives the initial history (see :func:`_history`); ``h`` must divide ``tau``.
-    Returns ``(X, Fx, status, t_reached)``: the solution and its derivative on the grid
-    ``i * h``, i = 0..n_steps, for Hermite interpolation (:func:`dde_sample`).
+    ``hist`` (E, lanes) gives the initial history (see :func:`_history`); classical RK4 takes the
+    delayed values at ``t_i - tau`` and ``t_i + h - tau`` from grid nodes and at the midpoint from
+    the cubic Hermite interpolant of the two nodes and their derivatives (or from the history).
+    Only one delay of the solution is kept: ``m + 2`` nodes and derivatives in a ring buffer. The
+    sample ``Y[lane, q, e] = x(times[q] - e tau / (E - 1))`` is interpolated (cubic Hermite) as soon
+    as the grid passes ``times[q]`` (ascending, may start at or below 0).
+    Returns ``(Y, status, t_reached)`` with Y (lanes, len(times), E).
     """
+    E = hist.shape[0]
     lanes = hist.shape[1]
-    m = int(round(tau / h))
-    X = np.full((n_steps + 1, lanes), np.nan)
-    Fx = np.full((n_steps + 1, lanes), np.nan)
-    X[0] = hist[0]
-    xd0 = np.empty(lanes)
-    xdh = np.empty(lanes)
-    xd1 = np.empty(lanes)
-    for i in range(n_steps + 1):
-        t = i * h
-        # Delayed values at t - tau, t + h/2 - tau and t + h - tau.
-        a = i - m
-        for j in range(lanes):
-            if a >= 0:
-                xd0[j] = X[a, j]
-            else:
-                xd0[j] = _history(hist[:, j], tau, t - tau)
-            if a >= 0:
-                xdh[j] = 0.5 * (X[a, j] + X[a + 1, j]) + h * (Fx[a, j] - Fx[a + 1, j]) / 8.0
-            else:
-                xdh[j] = _history(hist[:, j], tau, t + 0.5 * h - tau)
-            if a + 1 >= 0:
-                xd1[j] = X[a + 1, j]
-            else:
-                xd1[j] = _history(hist[:, j], tau, t + h - tau)
-        k1 = _scalar_field(code, R, out, X[i], xd0, t, lanes)
-        Fx[i] = k1
-        if i == n_steps:
-            break
-        k2 = _scalar_field(code, R, out, X[i] + 0.5 * h * k1, xdh, t + 0.5 * h, lanes)
-        k3 = _scalar_field(code, R, out, X[i] + 0.5 * h * k2, xdh, t + 0.5 * h, lanes)
-        k4 = _scalar_field(code, R, out, X[i] + h * k3, xd1, t + h, lanes)
-        X[i + 1] = X[i] + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        for j in range(lanes):
-            if not abs(X[i + 1, j]) <= bound:
-                return X, Fx, BLOWUP, t
-    return X, Fx, OK, n_steps * h
-
-
-@numba.njit(cache=True, nogil=True)
-def dde_sample(X, Fx, hist, tau, h, times):
-    """x at ``times`` (any order, may be negative) from the grid solution of :func:`solve_dde`:
-    the initial history for t <= 0, cubic Hermite interpolation on the grid after."""
-    lanes = X.shape[1]
-    out = np.empty((times.shape[0], lanes))
-    last = X.shape[0] - 1
-    for q in range(times.shape[0]):
-        s = times[q]
-        if s <= 0.0:
+    n_out = times.shape[0]
+    h = tau / m
+    lag = tau / (E - 1)
+    M = m + 2
+    X = np.empty((M, lanes))
+    Fx = np.empty((M, lanes))
+    Y = np.empty((lanes, n_out, E))
+    xs = np.empty((4, lanes))   # stage states
+    xd = np.empty((4, lanes))   # their delayed values
+    f = np.empty((4, lanes))    # the field at the stages
+    for j in range(lanes):
+        X[0, j] = hist[0, j]
+    q = 0
+    while q < n_out and times[q] <= 0.0:  # samples of the initial history
+        for e in range(E):
             for j in range(lanes):
-                out[q, j] = _history(hist[:, j], tau, s)
-            continue
-        a = min(int(s / h), last - 1)
-        w = s / h - a
-        h00 = (1 + 2 * w) * (1 - w) ** 2
-        h10 = w * (1 - w) ** 2
-        h01 = w * w * (3 - 2 * w)
-        h11 = w * w * (w - 1)
+                Y[j, q, e] = _history(hist, j, tau, times[q] - e * lag)
+        q += 1
+    i = 0
+    while q < n_out:
+        t = i * h
+        p = i % M
+        a = i - m  # the node one delay back
+        for st in range(4):
+            # inputs of RK4's stage st at t + (0, h/2, h/2, h)[st]
+            c = 0.0 if st == 0 else (0.5 if st < 3 else 1.0)
+            back = a + (0 if st == 0 else 1)
+            for j in range(lanes):
+                if st == 0:
+                    xs[0, j] = X[p, j]
+                    xd[0, j] = X[a % M, j] if a >= 0 else _history(hist, j, tau, t - tau)
+                elif st < 3:
+                    xs[st, j] = X[p, j] + 0.5 * h * f[st - 1, j]
+                    if st == 1:
+                        if a >= 0:
+                            r0 = a % M
+                            r1 = (a + 1) % M
+                            xd[1, j] = (0.5 * (X[r0, j] + X[r1, j])
+                                        + h * (Fx[r0, j] - Fx[r1, j]) / 8.0)
+                        else:
+                            xd[1, j] = _history(hist, j, tau, t + 0.5 * h - tau)
+                    else:
+                        xd[2, j] = xd[1, j]
+                else:
+                    xs[3, j] = X[p, j] + h * f[2, j]
+                    xd[3, j] = X[back % M, j] if back >= 0 else _history(hist, j, tau, t + h - tau)
+                R[0, j] = xs[st, j]
+                R[1, j] = xd[st, j]
+                R[2, j] = t + c * h
+            run(code, R, lanes)
+            r = out[0]
+            for j in range(lanes):
+                f[st, j] = R[r, j]
+            if st == 0:
+                for j in range(lanes):
+                    Fx[p, j] = f[0, j]
+                # the node's derivative is known: emit the samples in (t_{i-1}, t_i]
+                while i > 0 and q < n_out and times[q] <= t:
+                    for e in range(E):
+                        u = times[q] - e * lag
+                        if u <= 0.0:
+                            for j in range(lanes):
+                                Y[j, q, e] = _history(hist, j, tau, u)
+                            continue
+                        b = min(max(int(u / h), i - m - 1), i - 1)
+                        w = u / h - b
+                        h00 = (1 + 2 * w) * (1 - w) ** 2
+                        h10 = w * (1 - w) ** 2 * h
+                        h01 = w * w * (3 - 2 * w)
+                        h11 = w * w * (w - 1) * h
+                        r0 = b % M
+                        r1 = (b + 1) % M
+                        for j in range(lanes):
+                            Y[j, q, e] = (h00 * X[r0, j] + h10 * Fx[r0, j]
+                                          + h01 * X[r1, j] + h11 * Fx[r1, j])
+                    q += 1
+                if q == n_out:
+                    break
+        if q == n_out:
+            break
+        nxt = (i + 1) % M
         for j in range(lanes):
-            out[q, j] = (h00 * X[a, j] + h10 * h * Fx[a, j]
-                         + h01 * X[a + 1, j] + h11 * h * Fx[a + 1, j])
-    return out
+            X[nxt, j] = X[p, j] + h / 6.0 * (f[0, j] + 2.0 * f[1, j] + 2.0 * f[2, j] + f[3, j])
+            if not abs(X[nxt, j]) <= bound:
+                return Y, BLOWUP, t
+        i += 1
+    return Y, OK, i * h
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def solve_sde(code, R, out, y0, t0, h, substeps, n_samples, sigma, dW, bound):
     """Stochastic Heun steps of size ``h`` for dx = f(x, t) dt + sigma dW, recording every
     ``substeps`` steps. ``dW`` (n_samples * substeps, n_state, lanes) holds N(0, h) increments.
     Returns ``(Y, status, t_reached)`` with Y (n_samples, n_state, lanes); Y[0] = y0."""
-    n, lanes = y0.shape
-    Y = np.full((n_samples, n, lanes), np.nan)
+    n = y0.shape[0]
+    lanes = y0.shape[1]
+    Y = np.empty((n_samples, n, lanes))
     K = np.empty((2, n, lanes))
-    y = y0.copy()
-    ytmp = np.empty_like(y)
-    Y[0] = y
+    y = np.empty((n, lanes))
+    for i in range(n):
+        for j in range(lanes):
+            y[i, j] = y0[i, j]
+            for k in range(n_samples):
+                Y[k, i, j] = np.nan
+            Y[0, i, j] = y[i, j]
     t = t0
-    tt = np.empty(lanes)
     for k in range(1, n_samples):
         for r in range(substeps):
             w = dW[(k - 1) * substeps + r]
-            tt[:] = t
-            _field(code, R, out, n, n, y, tt, K, 0, lanes)
-            for i in range(n):
+            for st in range(2):  # predictor at t, corrector at t + h
+                for i in range(n):
+                    for j in range(lanes):
+                        R[i, j] = y[i, j] if st == 0 else \
+                            y[i, j] + h * K[0, i, j] + sigma[i] * w[i, j]
                 for j in range(lanes):
-                    ytmp[i, j] = y[i, j] + h * K[0, i, j] + sigma[i] * w[i, j]
-            tt[:] = t + h
-            _field(code, R, out, n, n, ytmp, tt, K, 1, lanes)
+                    R[n, j] = t + st * h
+                run(code, R, lanes)
+                for i in range(n):
+                    o = out[i]
+                    for j in range(lanes):
+                        K[st, i, j] = R[o, j]
             for i in range(n):
                 for j in range(lanes):
                     y[i, j] += 0.5 * h * (K[0, i, j] + K[1, i, j]) + sigma[i] * w[i, j]
                     if not abs(y[i, j]) <= bound:
                         return Y, BLOWUP, t
             t += h
-        Y[k] = y
+        for i in range(n):
+            for j in range(lanes):
+                Y[k, i, j] = y[i, j]
     return Y, OK, t

@@ -8,25 +8,27 @@ catalogue can record how each number was made.
   (:mod:`chaosbench.lyapunov`), the largest exponent by two-trajectory divergence, Kaplan-Yorke
   dimension, Grassberger-Procaccia correlation dimension, Pesin entropy bound and the dominant
   period, all from the same orbits; plus a verdict on whether the system is chaotic.
-* :func:`write_invariants` / :func:`flag_not_chaotic` -- record them in ``systems/<name>.yaml``.
+* :func:`write_statistics`, :func:`write_invariants`, :func:`flag_not_chaotic` -- record them in
+  ``systems/<name>.yaml`` (through :mod:`chaosbench.systemfile`, the one YAML writer).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from typing import Any, Sequence
 
 import numpy as np
 import yaml
 
+from chaosbench.catalogue import SpecError, load_spec, system_path, write_block
+from chaosbench.estimators import correlation_dimension
 from chaosbench.lyapunov import (LyapunovSettings, SpectrumEstimate, is_chaotic,
                                  lyapunov_spectrum, shear_bound)
+from chaosbench.systemfile import edit, mark_not_chaotic
 
 __all__ = ["attractor_statistics", "kaplan_yorke_dimension", "dominant_period",
            "correlation_dimension_estimate", "chaos_verdict", "compute_invariants",
-           "write_invariants", "flag_not_chaotic", "SOURCE_PREFIX"]
+           "write_statistics", "write_invariants", "flag_not_chaotic", "SOURCE_PREFIX"]
 
 #: Invariants blocks written by this module start their ``source`` line with this.
 SOURCE_PREFIX = "chaosbench.invariants"
@@ -99,11 +101,9 @@ def dominant_period(samples: np.ndarray, spacing: float) -> float:
 
 def correlation_dimension_estimate(samples: np.ndarray) -> tuple[float, float]:
     """Grassberger-Procaccia correlation dimension (Grassberger & Procaccia 1983, Physica D 9:
-    189) of each lane's trajectory, by :func:`chaosbench.metrics.attractor.correlation_dimension`
+    189) of each lane's trajectory, by :func:`chaosbench.estimators.correlation_dimension`
     (<= 1000 points, Theiler window, fit where C(r) is 1e-3..3e-2); mean and standard error over
     the lanes."""
-    from chaosbench.metrics.attractor import correlation_dimension
-
     values = np.array([correlation_dimension(lane) for lane in samples], dtype=float)
     values = values[np.isfinite(values)]
     if values.size == 0:
@@ -161,7 +161,7 @@ def compute_invariants(system, settings: LyapunovSettings = LyapunovSettings()) 
     est = lyapunov_spectrum(system, settings)
     samples = est.samples
     if not system.delay and system.postprocessing:
-        samples = system._postprocess(samples)
+        samples = system.postprocess_states(samples)
     cd, cd_se = correlation_dimension_estimate(samples)
     period = dominant_period(samples, est.spacing)
     spectrum = est.exponents
@@ -228,106 +228,53 @@ _REFERENCE_KEYS = ("max_lyapunov", "lyapunov_spectrum", "kaplan_yorke_dimension"
                    "correlation_dimension", "pesin_entropy", "multiscale_entropy")
 
 
-def reference_values(current: dict[str, Any]) -> dict[str, Any]:
+def reference_values(current: dict[str, Any]) -> dict[str, Any] | None:
     """The reference catalogue's values to keep under ``reference:``: the existing
-    ``reference`` mapping if the block was already recomputed, else the block itself."""
+    ``reference`` mapping if the block was already recomputed, the block itself if it still
+    holds the reference catalogue's values, None for a system that never had any (one added
+    with ``chaosbench catalogue add``)."""
     if isinstance(current.get("reference"), dict):
         return current["reference"]
+    if not current or str(current.get("source", "")).startswith(SOURCE_PREFIX):
+        return None
     ref = {"source": current.get("source")}
     ref.update({k: current[k] for k in _REFERENCE_KEYS if k in current})
     return ref
 
 
-def _render(value: Any) -> str:
-    """YAML flow style: mappings as {k: v, ...}, lists as [...], numbers with full precision.
-
-    Floats keep a dot in the mantissa (1.0e-09, not Python's 1e-09, which YAML 1.1 and so
-    PyYAML read back as a string)."""
-    from chaosbench.catalogue import _flow
-
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_render(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_render(v) for v in value) + "]"
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return ".nan"
-        if math.isinf(v):
-            return ".inf" if v > 0 else "-.inf"
-        text = repr(v)
-        mantissa, e, exponent = text.partition("e")
-        if e and "." not in mantissa:
-            text = f"{mantissa}.0e{exponent}"
-        return text
-    return _flow(value)
-
-
-def _replace_lines(name: str, edit) -> None:
-    """Apply ``edit(lines) -> lines`` to ``systems/<name>.yaml`` atomically, refusing to write
-    a file that does not parse (the same discipline as :func:`chaosbench.catalogue.write_block`)."""
-    from chaosbench.catalogue import _directory, load_spec
-
-    path = _directory() / f"{name}.yaml"
-    lines = edit(path.read_text(encoding="utf-8").splitlines())
-    text = "\n".join(lines) + "\n"
-    yaml.safe_load(text)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-    load_spec.cache_clear()
-
-
-def _block_span(lines: list[str], key: str) -> tuple[int | None, int]:
-    start = next((i for i, line in enumerate(lines) if line.startswith(f"{key}:")), None)
-    if start is None:
-        return None, len(lines)
-    end = start + 1
-    while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
-        end += 1
-    return start, end
+def write_statistics(name: str, statistics: dict[str, Any]) -> None:
+    """Replace the ``statistics:`` block of ``systems/<name>.yaml`` (see
+    :func:`attractor_statistics`)."""
+    write_block(name, "statistics", statistics)
 
 
 def write_invariants(name: str, block: dict[str, Any]) -> None:
     """Replace the ``invariants:`` block of ``systems/<name>.yaml`` with ``block`` (nested
-    mappings in flow style), keeping the reference catalogue's values under ``reference:``."""
-    from chaosbench.catalogue import load_spec
-
+    mappings in flow style), keeping the reference catalogue's values, where the system has
+    any, under ``reference:``."""
     values = dict(block)
-    values["reference"] = reference_values(load_spec(name)["invariants"])
-    rendered = ["invariants:"] + [f"  {k}: {_render(v)}" for k, v in values.items()]
+    reference = reference_values(_current_invariants(name))
+    if reference is not None:
+        values["reference"] = reference
+    write_block(name, "invariants", values)
 
-    def edit(lines: list[str]) -> list[str]:
-        start, end = _block_span(lines, "invariants")
-        if start is None:
-            return lines + rendered
-        return lines[:start] + rendered + lines[end:]
 
-    _replace_lines(name, edit)
+def _current_invariants(name: str) -> dict[str, Any]:
+    try:
+        return dict(load_spec(name).get("invariants") or {})
+    except SpecError:  # a new file, before its computed entries are written
+        return dict((yaml.safe_load(system_path(name).read_text(encoding="utf-8")) or {})
+                    .get("invariants") or {})
 
 
 def flag_not_chaotic(name: str, caveat: str) -> bool:
     """Set ``chaotic: false`` in the flags of ``systems/<name>.yaml`` and add ``caveat`` under
     ``caveats:`` (the style of PanXuZhou.yaml). Systems already flagged are left as they are;
     returns whether the file changed."""
-    from chaosbench.catalogue import load_spec
-
     spec = load_spec(name)
     if not spec["flags"].get("chaotic", True):
         return False
 
-    def edit(lines: list[str]) -> list[str]:
-        start, end = _block_span(lines, "flags")
-        flags = [line for line in lines[start + 1:end] if not line.strip().startswith("chaotic:")]
-        out = lines[:start + 1] + ["  chaotic: false"] + flags
-        c_start, c_end = _block_span(lines, "caveats")
-        entry = ["  - >-", "    " + " ".join(caveat.split())]
-        if c_start is None:
-            return out + ["caveats:"] + entry + lines[end:]
-        rest = lines[end:]
-        c_start, c_end = _block_span(rest, "caveats")
-        return out + rest[:c_end] + entry + rest[c_end:]
-
-    _replace_lines(name, edit)
+    edit(system_path(name), lambda lines: mark_not_chaotic(lines, caveat))
+    load_spec.cache_clear()
     return True

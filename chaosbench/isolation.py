@@ -161,8 +161,18 @@ def _kill_group(pid: int, grace_s: float) -> int:
     return status
 
 
+def _reap(pid: int, deadline: float | None) -> int | None:
+    """Wait for a child that closed its pipe; None if it is still alive at the deadline."""
+    while deadline is None or time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.002)
+    return None
+
+
 def run_isolated(work: Callable[[], Any], *, timeout_s: float | None = None,
-                 grace_s: float = 2.0, poll_s: float = 0.05) -> Outcome:
+                 grace_s: float = 2.0, poll_s: float = 0.5) -> Outcome:
     """Call ``work()`` in a forked child under a hard wall-clock limit (see the module doc)."""
     start = time.monotonic()
     deadline = start + timeout_s if timeout_s else None
@@ -192,11 +202,15 @@ def run_isolated(work: Callable[[], Any], *, timeout_s: float | None = None,
                 if remaining is not None and remaining <= 0:
                     break
                 wait = poll_s if remaining is None else min(poll_s, remaining)
+                # Wakes at once on data or end of file; ``poll_s`` only bounds how long a child
+                # that exited while a grandchild holds the pipe open goes unnoticed.
                 if select.select([read_fd], [], [], wait)[0]:
                     chunk = os.read(read_fd, 1 << 20)
                     if chunk:
                         chunks.append(chunk)
                         continue
+                    status = _reap(pid, deadline)  # end of file: the child is exiting
+                    continue
                 done, wait_status = os.waitpid(pid, os.WNOHANG)
                 if done:
                     status = wait_status

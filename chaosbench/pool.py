@@ -58,9 +58,9 @@ def _warm(jobs: Sequence[Job]) -> None:
         with contextlib.suppress(Exception):  # the job itself will report a bad target
             resolve_forecaster(target)
     with contextlib.suppress(Exception):
-        import chaosbench
+        from chaosbench.catalogue import system
 
-        chaosbench.system("Lorenz").trajectory(10, seed=0)
+        system("Lorenz").trajectory(10, seed=0)
 
 
 class _Worker:

@@ -57,6 +57,10 @@ class Protocol:
     def from_config(cls, cfg: Mapping[str, Any]) -> "Protocol":
         for key, value in cfg.items():
             cls.check_field(key, value)
+        if cfg.get("timescale", "period") == "lyapunov":
+            raise ValueError(f"protocol {cfg.get('name')}: a Lyapunov-timescale protocol is "
+                             f"resolved per system first (chaosbench.timescale.lyapunov_settings)")
+        cfg = {k: v for k, v in cfg.items() if k not in _TIMESCALE_FIELDS}
         return cls(**{k: (float(v) if k in ("pts_per_period", "noise") else v)
                       for k, v in cfg.items()})
 
@@ -78,7 +82,16 @@ _FIELD_RULES = {
     "univariate": ("true or false", lambda v: isinstance(v, bool)),
     "noise": ("a number >= 0 (a fraction of each coordinate's std)",
               lambda v: _number(v) and v >= 0),
+    # The Lyapunov timescale (conf/protocol/lyapunov.yaml, chaosbench.timescale): lengths in
+    # Lyapunov times, turned into the fields above for each system before a job is built.
+    "timescale": ("period or lyapunov", lambda v: v in ("period", "lyapunov")),
+    "pts_per_lyapunov": ("a number > 0", lambda v: _number(v) and v > 0),
+    "train_lyapunov": ("a number > 0", lambda v: _number(v) and v > 0),
+    "test_lyapunov": ("a number > 0", lambda v: _number(v) and v > 0),
+    "min_pts_per_period": ("a number >= 0", lambda v: _number(v) and v >= 0),
 }
+_TIMESCALE_FIELDS = ("timescale", "pts_per_lyapunov", "train_lyapunov", "test_lyapunov",
+                     "min_pts_per_period")
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ COLUMNS = {
     "per_dimension": "bool",
     "config_hash": "string", "versions": "string", "timestamp": "string",
     "label": "string", "protocol_label": "string", "config": "string",
-    "code_version": "string", "data_hash": "string", "timeout_s": "float64", "threads": "int64",
+    "code_version": "string", "data_hash": "string", "timeout_s": "float64", "threads": "Int64",
 }
 
 #: Columns a result file must have to count as a finished job (files written before the
@@ -98,7 +98,10 @@ def _atomic(path: Path, write) -> Path:
 
 def write_rows(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
     """Write a job's rows as one Parquet file, atomically, with the schema's column types."""
-    frame = pd.DataFrame(list(rows), columns=list(COLUMNS)).astype(COLUMNS)
+    frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
+    frame["label"] = frame["label"].fillna(frame["forecaster"])
+    frame["protocol_label"] = frame["protocol_label"].fillna(frame["protocol"])
+    frame = frame.astype(COLUMNS)
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
@@ -190,8 +193,8 @@ def read_sweep(root: str | Path, sweep: str, *, warn=None) -> pd.DataFrame:
     rows = pd.concat(frames, ignore_index=True)
     for column, dtype in COLUMNS.items():  # files from before a column existed
         if column not in rows.columns:
-            rows[column] = pd.Series(pd.NA if dtype == "string" else None, index=rows.index,
-                                     dtype=dtype if dtype == "string" else None)
+            rows[column] = pd.Series(pd.NA, index=rows.index, dtype=dtype if dtype in
+                                     ("string", "Int64") else "float64")
     if rows["label"].isna().any():
         rows["label"] = rows["label"].fillna(rows["forecaster"])
     if rows["protocol_label"].isna().any():
@@ -224,7 +227,7 @@ def package_versions() -> str:
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """``chaosbench <version>``, plus the git revision (``+dirty`` if modified) in a checkout."""
-    from chaosbench import __version__
+    from chaosbench._version import __version__
 
     text = f"chaosbench {__version__}"
     root = Path(__file__).resolve().parents[1]

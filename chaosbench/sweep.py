@@ -48,12 +48,17 @@ def job_from_config(cfg: Mapping[str, Any], choices: Mapping[str, Any], override
     label = cfg.get("label") or variant_label(
         base, "forecaster", [o for o in overrides if not o.startswith("forecaster._target_=")])
     protocol_cfg = copy.deepcopy(dict(cfg["protocol"]))
+    if protocol_cfg.get("timescale") == "lyapunov":  # lengths in Lyapunov times -> steps
+        from chaosbench.catalogue import system
+        from chaosbench.timescale import lyapunov_settings
+
+        protocol_cfg = lyapunov_settings(system(str(cfg["system"])), protocol_cfg)
     protocol_label = variant_label(str(protocol_cfg.get("name", choices.get("protocol"))),
                                    "protocol", overrides)
     provenance = {}
-    if cfg.get("tuned"):
+    if cfg.get("tuned") not in (None, False, "none"):
         forecaster_cfg, provenance = _tuned(name, protocol_cfg, str(cfg["system"]),
-                                            forecaster_cfg)
+                                            forecaster_cfg, cfg["tuned"])
     return Job(
         system=str(cfg["system"]), forecaster=name, forecaster_config=forecaster_cfg,
         protocol=protocol_cfg, seed=cfg["seed"], sweep=cfg["sweep_name"],
@@ -71,14 +76,14 @@ def plain(cfg) -> dict[str, Any]:
             for k, v in ((k, cfg[k]) for k in cfg if k != "hydra")}
 
 
-def _tuned(name: str, protocol: Mapping[str, Any], system: str, config: dict) -> tuple[dict, dict]:
-    """Per-system tuned hyperparameters, where the tuning module ships them (``tuned=true``)."""
-    try:
-        from chaosbench.tuning import tuned_config
-    except ImportError:
-        raise ValueError("tuned=true: no tuned values are available in this version") from None
-    config, source = tuned_config(name, str(protocol.get("name")), system, config)
-    return config, {"tuned": source}
+def _tuned(name: str, protocol: Mapping[str, Any], system: str, config: dict,
+           source: Any) -> tuple[dict, dict]:
+    """Per-system tuned hyperparameters (``tuned=true``: ours in ``conf/tuned/``;
+    ``tuned=published``: the paper's), and where they came from (kept in the job's config)."""
+    from chaosbench.tuning import tuned_config
+
+    config, where = tuned_config(name, str(protocol.get("name")), system, config, source=source)
+    return config, {"tuned": where}
 
 
 def register_with_hydra() -> None:

@@ -5,16 +5,16 @@ systems at once (cached on disk after the first run). Each instruction runs acro
 register file, so a batch of states costs one dispatch per instruction.
 """
 
-import numba
 import numpy as np
 
 from chaosbench.compile import OP
+from chaosbench.jit import kernel
 
 # The branch numbers below must follow OP; this check keeps the two in step.
 assert list(OP) == ['add', 'sub', 'mul', 'div', 'neg', 'square', 'cube', 'recip', 'pow', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tan', 'sinh', 'cosh', 'tanh', 'asin', 'acos', 'atan', 'atan2', 'abs', 'sign', 'heaviside', 'min', 'max', 'lt', 'le', 'gt', 'ge', 'eq', 'ne', 'and', 'or', 'not', 'where', 'copy']
 
 
-@numba.njit(cache=True, nogil=True)
+@kernel
 def run(code, R, lanes):
     """Execute ``code`` on register file ``R`` (registers x lanes), first ``lanes`` lanes."""
     for k in range(code.shape[0]):

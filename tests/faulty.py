@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from chaosbench.forecasters.baselines import LinearAR
+
 
 class _Base:
     multivariate = True
@@ -185,3 +187,18 @@ class PeeksAtTest(_Base):
 
 class NotAModel:
     """Has no fit/predict: the command line must refuse it."""
+
+
+
+class BlockingAR(LinearAR):
+    """``LinearAR`` that blocks for a minute when ``lags == block_lags`` while the file
+    ``block_file`` exists: a tuning study reliably has a trial running when it is killed."""
+
+    name = "blocking_ar"
+    defaults = {**LinearAR.defaults, "block_lags": 0, "block_file": ""}
+
+    def _fit(self, train, dt):
+        hp = self.hyperparameters
+        if hp["lags"] == hp["block_lags"] and os.path.exists(hp["block_file"]):
+            time.sleep(60)
+        super()._fit(train, dt)

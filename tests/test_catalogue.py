@@ -11,11 +11,24 @@ DELAY = [n for n in NAMES if chaosbench.system(n).delay]
 ODES = [n for n in NAMES if n not in DELAY]
 
 
-def test_catalogue_has_the_135_reference_systems(reference_fields):
-    assert len(NAMES) == 135
-    assert NAMES == sorted(reference_fields)
-    assert DELAY == ["IkedaDelay", "MackeyGlass", "PiecewiseCircuit", "ScrollDelay",
-                     "SprottDelay", "VossDelay"]
+def test_catalogue_holds_every_reference_system(reference_fields):
+    """Every system of the reference catalogue is here (systems added since, with
+    ``chaosbench catalogue add``, come on top), with the reference's six delay equations."""
+    assert set(reference_fields) <= set(NAMES)
+    assert [n for n in DELAY if n in reference_fields] == [
+        "IkedaDelay", "MackeyGlass", "PiecewiseCircuit", "ScrollDelay", "SprottDelay", "VossDelay"]
+
+
+def _check_states(name: str, reference_fields) -> list[dict]:
+    """States to check a field at: the reference fixture's rows, or for a system the reference
+    does not have, four states of its attractor pool (embedding rows reduced to the current and
+    the delayed value for delay equations)."""
+    if name in reference_fields:
+        return reference_fields[name]
+    system = chaosbench.system(name)
+    pool = system.attractor_pool()[::997][:4]
+    return [{"state": (np.r_[x[0], x[-1]] if system.delay else x).tolist(), "t": 0.0}
+            for x in pool]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -23,6 +36,8 @@ def test_vector_field_matches_reference(name, reference_fields):
     """Same formulas in float64, different operation order: agreement to roundoff. 1e-9 relative
     (to the larger of the value and 1e-6 of the row's scale) leaves room for cancellation in
     stiff polynomial fields; the largest seen is ~6e-13."""
+    if name not in reference_fields:
+        pytest.skip(f"{name} is not in the reference catalogue (no reference values)")
     system = chaosbench.system(name)
     for row in reference_fields[name]:
         state = np.asarray(row["state"])
@@ -40,7 +55,7 @@ def test_jacobian_matches_finite_differences(name, reference_fields):
     ~1e-10 relative to the field's size, so 1e-5 of the column scale separates a wrong entry
     from numerical noise. States where a piecewise field switches within one step are skipped."""
     system = chaosbench.system(name)
-    for row in reference_fields[name][:4]:
+    for row in _check_states(name, reference_fields)[:4]:
         state = np.asarray(row["state"], dtype=float)
         t = row["t"]
         if system.delay:

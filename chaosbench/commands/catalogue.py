@@ -4,13 +4,16 @@ every system's dynamical invariants.
     chaosbench catalogue                 # print the table (Markdown)
     chaosbench catalogue --readme        # rewrite the table in README.md in place
     chaosbench catalogue recompute [--systems A B] [--jobs 2] [--force] [--dry-run]
+    chaosbench catalogue add MySystem.yaml [--replace]   # a new system from one file
+    chaosbench catalogue gallery [--systems A B] [--out results/gallery]
 
 ``recompute`` runs :func:`chaosbench.invariants.compute_invariants` for every system (in
 parallel, one process per job), writes each result into the system's ``invariants:`` block as
 soon as it arrives (so an interrupted run resumes where it stopped: systems whose block already
 carries a chaosbench source with the same settings are skipped unless ``--force``), flags
 systems found not chaotic (``chaotic: false`` plus a caveat with the evidence), and prints the
-table of changes against the reference catalogue's values.
+table of changes against the reference catalogue's values. ``gallery`` draws each system's
+attractor as PNG and SVG (:func:`chaosbench.plots.write_gallery`).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def up_to_date(name: str, settings) -> bool:
     inv = load_spec(name)["invariants"]
     stored = inv.get("settings")
     return (str(inv.get("source", "")).startswith(SOURCE_PREFIX) and isinstance(stored, dict)
-            and all(stored.get(k) == v for k, v in settings.to_dict().items()))
+            and settings.matches(stored))
 
 
 def _work(name: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -190,11 +193,42 @@ def change_table(results: list[dict[str, Any]], top: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def add(file: Path, *, replace: bool = False) -> int:
+    """``catalogue add FILE``: :func:`chaosbench.newsystem.add_system`, then, in a source
+    checkout whose catalogue it is, the README's system table. Bad input: one line, status 2,
+    nothing written."""
+    from chaosbench.catalogue import _directory
+    from chaosbench.newsystem import AddError, add_system
+
+    try:
+        out = add_system(file, replace=replace)
+    except AddError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    inv = out["invariants"]
+    print(f"{out['path']}: written; largest Lyapunov exponent {inv['max_lyapunov']:.4g} +- "
+          f"{inv['max_lyapunov_stderr']:.2g}, Kaplan-Yorke dimension "
+          f"{inv['kaplan_yorke_dimension']}, {'chaotic' if out['chaotic'] else 'NOT chaotic'}")
+    readme = ROOT / "README.md"
+    if _directory() == ROOT / "systems" and readme.is_file() \
+            and BEGIN in readme.read_text(encoding="utf-8"):
+        write_readme(markdown_table(), readme)
+        print(f"{readme.name}: system table rewritten")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="chaosbench catalogue",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", choices=["table", "recompute"], default="table",
-                        help="table (default): print the system table; recompute: the invariants")
+    parser.add_argument("command", nargs="?", choices=["table", "recompute", "add", "gallery"],
+                        default="table",
+                        help="table (default): print the system table; recompute: the "
+                             "invariants; add FILE: validate a new system file, compute its "
+                             "statistics and invariants, and write it into the catalogue; "
+                             "gallery: one attractor figure per system")
+    parser.add_argument("file", nargs="?", type=Path, help="add: the new system's YAML file")
+    parser.add_argument("--replace", action="store_true",
+                        help="add: replace a system of the same name")
     parser.add_argument("--readme", action="store_true", help="rewrite README.md's system table")
     parser.add_argument("--systems", nargs="+", metavar="NAME", help="recompute only these")
     parser.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
@@ -202,7 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="compute, write nothing")
     parser.add_argument("--json", type=Path, help="also save the results as JSON")
     parser.add_argument("--top", type=int, default=None, help="rows of the change table")
+    parser.add_argument("--out", type=Path, default=Path("results/gallery"),
+                        help="gallery folder (default: results/gallery)")
     args = parser.parse_args(argv)
+    if (args.file is not None) != (args.command == "add"):
+        parser.error("a FILE goes with 'add' (chaosbench catalogue add MySystem.yaml), and only "
+                     "with it")
+    if args.command == "add":
+        return add(args.file, replace=args.replace)
     if args.command == "table":
         table = markdown_table()
         if args.readme:
@@ -217,6 +258,12 @@ def main(argv: list[str] | None = None) -> int:
         if name not in systems():
             print(f"error: {suggest(name, systems(), 'system')}", file=sys.stderr)
             return 2
+    if args.command == "gallery":
+        from chaosbench.plots import write_gallery
+
+        paths = write_gallery(args.out, names)
+        print(f"wrote {len(paths)} attractor figure(s) (PNG and SVG) to {args.out}")
+        return 0
     start = time.perf_counter()
     results = recompute(names, jobs=args.jobs, force=args.force, write=not args.dry_run)
     wall = time.perf_counter() - start

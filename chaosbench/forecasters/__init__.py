@@ -26,6 +26,8 @@ Your own model joins without editing this repository, in any of three ways:
 A model is any class with ``fit(train, dt)`` and ``predict(horizon)``; subclassing
 :class:`Forecaster` gives validation, seeding and standardisation for free.
 :func:`chaosbench.forecasters.checks.check_forecaster` runs the conformance suite on it.
+``forecaster=paper/nbeats``. A profile may inherit its base configuration with a Hydra defaults
+list (``defaults: [/forecaster/esn@_here_, _self_]``) and hold only what it changes.
 """
 
 from __future__ import annotations
@@ -156,9 +158,28 @@ def load_config(name: str) -> dict[str, Any]:
         raise ValueError(suggest(str(name), valid, "forecaster"))
     path = conf_dir() / "forecaster" / f"{name}.yaml"
     cfg = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    if isinstance(cfg, dict) and "defaults" in cfg:
+        cfg = _inherit(path, cfg)
     if not isinstance(cfg, dict) or "_target_" not in cfg:
         raise ValueError(f"{path}: expected a mapping with a _target_ key")
     return cfg
+
+
+def _inherit(path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Resolve a profile's Hydra defaults list, ``[/forecaster/<base>@_here_, _self_]``: the base
+    configuration updated with the profile's own keys (what Hydra composes for
+    ``forecaster=paper/<name>``)."""
+    merged: dict[str, Any] = {}
+    for entry in cfg.pop("defaults"):
+        if entry == "_self_":
+            continue
+        base = str(entry).removesuffix("@_here_")
+        if not base.startswith("/forecaster/") or base == entry:
+            raise ValueError(f"{path}: defaults entries must read /forecaster/<name>@_here_, "
+                             f"got {entry!r}")
+        merged.update(load_config(base.removeprefix("/forecaster/")))
+    merged.update(cfg)
+    return merged
 
 
 def make(name: str, **overrides: Any) -> Forecaster:

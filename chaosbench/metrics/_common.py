@@ -17,6 +17,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from chaosbench.estimators import is_constant, zscore  # noqa: F401  (shared definitions)
+
 Array = NDArray[np.float64]
 
 #: |forecast| above this is treated like inf (sums of squares of such values stay finite).
@@ -99,20 +101,6 @@ def safe_ratio(num: ArrayLike, den: ArrayLike) -> Array:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = num / den
     return np.where(den == 0, np.where(num == 0, 0.0, np.inf), out)
-
-
-def is_constant(a: Array) -> NDArray[np.bool_]:
-    """Per column: True when the column is exactly constant (max == min)."""
-    return np.ptp(a, axis=0) == 0
-
-
-def zscore(a: Array) -> Array:
-    """Column-wise (a - mean) / std; an exactly constant column becomes exactly zero
-    (its floating-point mean can differ from the value by an ulp, so it is not left to
-    the arithmetic)."""
-    const = is_constant(a)
-    std = np.where(const, 1.0, a.std(axis=0))
-    return np.where(const, 0.0, (a - a.mean(axis=0)) / std)
 
 
 def lyapunov_steps(k: float, dt: float, max_lyapunov: float) -> int:

@@ -1,0 +1,106 @@
+r"""Liquid time-constant (LTC) and closed-form continuous-time (CfC) networks on ``ncps``.
+
+* ``ltc`` -- Hasani, Lechner, Amini, Rus & Grosu 2021, "Liquid Time-constant Networks", AAAI:
+  hidden state dx/dt = -[1/tau + f(x, u)] x + f(x, u) A, with an input-dependent time constant,
+  integrated by ``ode_unfolds`` semi-implicit Euler steps per sample (ncps ``LTC``, fully
+  connected wiring of ``units`` neurons).
+* ``cfc`` -- Hasani et al. 2022, "Closed-form continuous-time neural networks", Nature Machine
+  Intelligence 4, 992: the closed-form approximation of the LTC solution,
+  x(t) = sigma(-f t) g + (1 - sigma(-f t)) h, with a ``backbone_layers`` x ``backbone_units``
+  MLP backbone (ncps ``CfC``, mode ``default``).
+
+Both read the (delay-embedded) state, a linear head maps the ``units`` hidden neurons to the next
+increment; training and closed-loop forecasting as described in :mod:`.sequence`. Each step
+is one unit of elapsed time (ncps' default timespans).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Mapping
+
+import torch
+from torch import nn
+
+from .sequence import COMMON_DEFAULTS, SequenceForecaster
+
+__all__ = ["LTC", "CfC"]
+
+
+class _Readout(nn.Module):
+    """An ncps network followed by a linear map of its hidden units to the outputs."""
+
+    def __init__(self, rnn: nn.Module, units: int, n_outputs: int) -> None:
+        super().__init__()
+        self.rnn = rnn
+        self.head = nn.Linear(units, n_outputs)
+        # Zero increments before training: an untrained network forecasts persistence.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, u: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
+        hidden, state = self.rnn(u, state)
+        return self.head(hidden), state
+
+
+class _NcpsForecaster(SequenceForecaster):
+    library: ClassVar[str] = "ncps"
+
+    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
+        super()._check_hyperparameters(hp)
+        if hp["units"] < 1:
+            raise ValueError(f"{type(self).__name__}: units must be >= 1, got {hp['units']}")
+
+    def _run(self, net: nn.Module, inputs: torch.Tensor, state: Any = None) -> tuple:
+        return net(inputs, state)
+
+
+class LTC(_NcpsForecaster):
+    """Liquid time-constant network of ``units`` fully connected neurons (ncps ``LTC``)."""
+
+    name: ClassVar[str] = "ltc"
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "units": 16,
+        "ode_unfolds": 6,
+        **COMMON_DEFAULTS,
+        "sequence_length": 16,
+        "batch_size": 16,
+        "iterations": 200,
+    }
+
+    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
+        super()._check_hyperparameters(hp)
+        if hp["ode_unfolds"] < 1:
+            raise ValueError(f"LTC: ode_unfolds must be >= 1, got {hp['ode_unfolds']}")
+
+    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
+        from ncps.torch import LTC as NcpsLTC
+
+        hp = self.hyperparameters
+        rnn = NcpsLTC(n_inputs, hp["units"], batch_first=True, ode_unfolds=hp["ode_unfolds"])
+        return _Readout(rnn, hp["units"], n_outputs)
+
+
+class CfC(_NcpsForecaster):
+    """Closed-form continuous-time network of ``units`` neurons (ncps ``CfC``)."""
+
+    name: ClassVar[str] = "cfc"
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "units": 32,
+        "backbone_units": 32,
+        "backbone_layers": 1,
+        **COMMON_DEFAULTS,
+        "iterations": 300,
+    }
+
+    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
+        super()._check_hyperparameters(hp)
+        if hp["backbone_units"] < 1 or hp["backbone_layers"] < 1:
+            raise ValueError("CfC: backbone_units and backbone_layers must be >= 1")
+
+    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
+        from ncps.torch import CfC as NcpsCfC
+
+        hp = self.hyperparameters
+        rnn = NcpsCfC(n_inputs, hp["units"], batch_first=True, backbone_units=hp["backbone_units"],
+                      backbone_layers=hp["backbone_layers"], backbone_dropout=0.0)
+        return _Readout(rnn, hp["units"], n_outputs)

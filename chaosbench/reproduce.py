@@ -1,0 +1,98 @@
+"""Our numbers beside the published ones: the comparison behind ``chaosbench reproduce``.
+
+For each row (a paper profile, :data:`chaosbench.published.PROFILES`) and system, the sMAPE of
+our job under ``gilpin2023`` is set beside the published sMAPE of the same system (Gilpin 2023,
+Phys. Rev. Research 5, 043252; :mod:`chaosbench.published`). Per row, over the systems where both
+are finite:
+
+* ``ours``, ``published``: the median sMAPE (0-200 scale); ``difference`` = ours - published and
+  ``relative`` = difference / published; ``within_15pct`` = |relative| <= 0.15 (the target);
+* ``system_spearman``: Spearman's rho between our and the published sMAPE over systems (do we
+  find the same systems hard?), and ``median_abs_difference`` per system.
+
+Across rows, ``spearman`` is Spearman's rho between the two rankings of the rows' medians.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from chaosbench import published
+
+__all__ = ["CHEAP", "DEEP", "published_systems", "subset", "published_model", "compare",
+           "row_table", "rank_correlation"]
+
+#: Rows that fit the one-hour CPU budget over the catalogue, and the deep (darts / torch) rows.
+CHEAP = ["paper/linear_regression", "paper/nvar1", "paper/esn", "paper/random_forest",
+         "paper/xgboost", "paper/kalman"]
+DEEP = ["paper/nbeats", "paper/nhits", "paper/lstm", "paper/transformer", "paper/tcn",
+        "paper/blockrnn", "paper/nlinear", "paper/dlinear", "paper/node"]
+
+
+def published_systems(protocol: str = "gilpin2023") -> list[str]:
+    """Catalogue systems with a published score under ``protocol`` (133 of 135 for gilpin2023:
+    GlycolyticOscillation and InteriorSquirmer post-date the paper)."""
+    from chaosbench.catalogue import systems
+
+    have = set(published.results(protocol, "smape")["system"])
+    return [name for name in systems() if name in have]
+
+
+def subset() -> list[str]:
+    """The documented fixed subset for CPU runs: every 11th published system in alphabetical
+    order (13 systems, Aizawa ... ZhouChen)."""
+    return published_systems()[::11]
+
+
+def published_model(row: str) -> str:
+    """The published model name of a paper profile (``paper/esn`` -> ``ESN``)."""
+    for model, profile in published.PROFILES.items():
+        if profile == row:
+            return model
+    raise KeyError(row)
+
+
+def compare(ours: pd.DataFrame, protocol: str = "gilpin2023") -> pd.DataFrame:
+    """Per (row, system): ``ours`` and ``published`` sMAPE. ``ours`` has columns
+    ``row, system, smape, status``."""
+    pub = published.results(protocol, "smape")[["system", "model", "value"]]
+    pub = pub.rename(columns={"value": "published"})
+    frame = ours.assign(model=ours["row"].map(published_model)).rename(columns={"smape": "ours"})
+    return frame.merge(pub, on=["system", "model"], how="left")
+
+
+def _spearman(a: Iterable[float], b: Iterable[float]) -> float:
+    from scipy.stats import spearmanr
+
+    a, b = np.asarray(list(a), float), np.asarray(list(b), float)
+    if len(a) < 3:
+        return math.nan
+    return float(spearmanr(a, b).statistic)
+
+
+def row_table(systems: pd.DataFrame) -> pd.DataFrame:
+    """The per-row summary of :func:`compare`'s table (see the module docstring)."""
+    out = []
+    for row, group in systems.groupby("row", sort=False):
+        both = group[np.isfinite(group["ours"]) & np.isfinite(group["published"])]
+        ours, pub = both["ours"].median(), both["published"].median()
+        out.append({
+            "row": row, "model": group["model"].iloc[0], "systems": len(group),
+            "compared": len(both), "not_ok": int((group["status"] != "ok").sum()),
+            "ours": ours, "published": pub, "difference": ours - pub,
+            "relative": (ours - pub) / pub if pub else math.nan,
+            "within_15pct": bool(abs((ours - pub) / pub) <= 0.15) if pub else False,
+            "system_spearman": _spearman(both["ours"], both["published"]),
+            "median_abs_difference": float((both["ours"] - both["published"]).abs().median()),
+        })
+    return pd.DataFrame(out).sort_values("published").reset_index(drop=True)
+
+
+def rank_correlation(rows: pd.DataFrame) -> float:
+    """Spearman's rho between our and the published ranking of the rows' medians."""
+    rows = rows.dropna(subset=["ours", "published"])
+    return _spearman(rows["ours"], rows["published"])

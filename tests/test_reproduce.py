@@ -1,0 +1,178 @@
+"""The published benchmark as data (chaosbench.published), the paper profiles, the comparison
+(chaosbench.reproduce) and ``chaosbench reproduce``'s handling of bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chaosbench import published
+from chaosbench.forecasters import load_config, make
+from chaosbench.reproduce import (CHEAP, DEEP, compare, rank_correlation, row_table,
+                                  published_systems, subset)
+
+ROWS = sorted(published.PROFILES)
+
+
+def test_published_table_is_tidy_with_provenance():
+    table = published.results(None, None)
+    assert list(table.columns) == ["system", "model", "protocol", "metric", "value", "n_train",
+                                   "source_file", "commit"]
+    assert set(table["commit"]) == {published.COMMIT}
+    smape = published.results("gilpin2023", "smape")
+    # Every published multivariate row, on (nearly) every system of the 2023 catalogue.
+    counts = smape.dropna(subset=["value"]).groupby("model")["system"].nunique()
+    assert set(counts.index) == set(ROWS) and counts.min() >= 129
+    assert smape["value"].between(0, 200).all()  # sMAPE on the 0-200 scale
+    limited = published.results("gilpin2023_data_limited", "smape")
+    assert limited["n_train"].max() == 1000 and limited["n_train"].nunique() == 25
+
+
+def test_the_sources_say_which_files_the_mirror_lacks():
+    status = {s["file"].rsplit("/", 1)[-1]: s["status"] for s in published.sources()}
+    assert status["results_test_multivariate__pts_per_period_100__periods_12.json.gz"] == \
+        "missing"
+    assert status["results_esn_multivariate.json.gz"] == "used"
+    assert {"used", "missing", "skipped"} == set(status.values())
+
+
+@pytest.mark.parametrize("model", ROWS)
+def test_every_published_row_has_a_paper_profile_on_raw_data(model):
+    profile = published.PROFILES[model]
+    config = load_config(profile)
+    assert config["standardize"] is False  # the paper fed raw coordinates
+    assert profile in CHEAP + DEEP
+    make(profile)  # builds: every key is a hyperparameter of the model
+
+
+def test_a_profile_inherits_its_base_as_hydra_composes_it():
+    import hydra
+    from omegaconf import OmegaConf
+
+    from chaosbench.forecasters import conf_dir
+
+    with hydra.initialize_config_dir(version_base="1.3", config_dir=str(conf_dir())):
+        cfg = hydra.compose("bench", overrides=["forecaster=paper/esn"])
+    assert OmegaConf.to_container(cfg.forecaster, resolve=True) == load_config("paper/esn")
+    esn = load_config("paper/esn")
+    assert (esn["units"], esn["spectral_radius"], esn["ridge"], esn["input_connectivity"]) == \
+        (500, 0.99, 1e-4, 0.2)
+    assert esn["predict_increment"] is False and esn["input_to_readout"] is False
+
+
+def test_published_hyperparameters_cover_the_tuned_rows():
+    esn = published.tuned_values("ESN")
+    assert len(esn) >= 130 and {v["leak_rate"] for v in esn.values()} <= \
+        {round(0.1 * k, 1) for k in range(1, 12)}
+    assert {v["delay"] for v in published.tuned_values("NVAR").values()} <= \
+        {2, 5, 15, 30, 60, 120}
+    assert published.tuned_values("NBEATSModel")["Lorenz"]["input_chunk_length"] == 25
+
+
+def test_subset_is_fixed_and_published():
+    assert len(published_systems()) == 133 and subset() == published_systems()[::11]
+    assert subset()[0] == "Aizawa" and len(subset()) == 13
+
+
+def _ours(rows: dict[str, list[float]], systems: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{"row": row, "system": s, "smape": v, "status": "ok"}
+                         for row, values in rows.items() for s, v in zip(systems, values)])
+
+
+def test_comparison_of_medians_and_rankings():
+    systems = ["Lorenz", "Rossler", "Aizawa"]
+    pub = published.results("gilpin2023", "smape").set_index(["model", "system"])["value"]
+    rows = {profile: [pub[model, s] * 1.1 for s in systems]
+            for model, profile in published.PROFILES.items()
+            if all((model, s) in pub.index for s in systems)}
+    table = row_table(compare(_ours(rows, systems)))
+    # 10% above the published value on every system: the medians differ by exactly 10%, the
+    # rankings of rows and of systems agree perfectly.
+    assert np.allclose(table["relative"], 0.1) and table["within_15pct"].all()
+    assert rank_correlation(table) == pytest.approx(1.0)
+    assert (table["system_spearman"] == 1.0).all()
+    # Reversing our ranking of the rows gives rho = -1.
+    flipped = table.assign(ours=-table["ours"])
+    assert rank_correlation(flipped) == pytest.approx(-1.0)
+
+
+def test_a_failed_job_is_counted_not_compared():
+    ours = _ours({"paper/esn": [50.0, math.nan, 70.0]}, ["Lorenz", "Rossler", "Aizawa"])
+    ours.loc[1, "status"] = "diverged"
+    row = row_table(compare(ours)).iloc[0]
+    assert row["systems"] == 3 and row["compared"] == 2 and row["not_ok"] == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["rows=paper/esm"], "unknown row 'paper/esm'"),
+    (["protocol=gilpin2024"], "unknown protocol 'gilpin2024'"),
+    (["tuned=maybe"], "unknown tuned='maybe'"),
+    (["rows=paper/esn", "systems=Lorenz", "tuned=tuned", "tuned_dir=/nonexistent"],
+     "no tuned values at /nonexistent"),
+])
+def test_reproduce_rejects_bad_input_with_one_line_and_status_2(tmp_path, capsys, args, message):
+    from chaosbench.commands import reproduce
+
+    out = tmp_path / "out"
+    assert reproduce.main([*args, f"out={out}", f"results_dir={tmp_path / 'res'}"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists() and not (tmp_path / "res").exists()
+
+
+def test_reproduce_refuses_tuned_values_of_another_catalogue(tmp_path, capsys):
+    import yaml
+
+    from chaosbench.commands import reproduce
+
+    path = tmp_path / "tuned" / "gilpin2023" / "paper" / "nvar1.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(yaml.safe_dump({"catalogue_version": "0.0.1+000000000000", "systems": {
+        "Lorenz": {"values": {"delay": 5}, "data_hash": "000000000000"}}}))
+    code = reproduce.main(["rows=paper/nvar1", "systems=Lorenz", f"tuned_dir={tmp_path / 'tuned'}",
+                           f"out={tmp_path / 'out'}", f"results_dir={tmp_path / 'res'}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "tuned on other data of Lorenz" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_reproduce_runs_jobs_and_writes_the_comparison(tmp_path, capsys):
+    from chaosbench.commands import reproduce
+
+    out = tmp_path / "out"
+    assert reproduce.main(["rows=paper/linear_regression,paper/kalman", "systems=Lorenz,Rossler",
+                           "tuned=published", f"out={out}",
+                           f"results_dir={tmp_path / 'res'}"]) == 0
+    rows = pd.read_csv(out / "rows.csv")
+    assert set(rows["row"]) == {"paper/linear_regression", "paper/kalman"}
+    assert (rows["compared"] == 2).all() and rows["ours"].between(0, 200).all()
+    systems = pd.read_csv(out / "systems.csv")
+    lorenz = systems[(systems["row"] == "paper/linear_regression") & (systems["system"] == "Lorenz")]
+    assert lorenz["values"].iloc[0].startswith("published:")
+    assert "Spearman" in capsys.readouterr().out
+
+
+def test_lyapunov_timescale_gives_every_system_the_same_horizon_in_lyapunov_times():
+    import yaml
+
+    import chaosbench
+    from chaosbench.forecasters import conf_dir
+    from chaosbench.protocol import Protocol, make_split
+    from chaosbench.timescale import lyapunov_settings
+
+    cfg = yaml.safe_load((conf_dir() / "protocol" / "lyapunov.yaml").read_text())
+    for name in ("Lorenz", "Rossler"):
+        system = chaosbench.system(name)
+        settings = lyapunov_settings(system, cfg)
+        assert (settings["n_train"], settings["n_test"]) == (1000, 500)
+        split = make_split(system, Protocol.from_config(settings), seed=0)
+        # dt x lambda = 1 / pts_per_lyapunov, so the horizon is test_lyapunov on both systems.
+        assert split.horizon_lyapunov == pytest.approx(cfg["test_lyapunov"], rel=1e-12)
+    with pytest.raises(ValueError, match="Torus has max_lyapunov"):
+        lyapunov_settings(chaosbench.system("Torus"), cfg)
+    with pytest.raises(ValueError, match="SprottA would be sampled"):
+        lyapunov_settings(chaosbench.system("SprottA"), cfg)
