@@ -46,6 +46,7 @@ COLUMNS = {
     "config_hash": "string", "versions": "string", "timestamp": "string",
     "label": "string", "protocol_label": "string", "config": "string",
     "code_version": "string", "data_hash": "string", "timeout_s": "float64", "threads": "Int64",
+    "tuned_values": "string",
 }
 
 #: Columns a result file must have to count as a finished job (files written before the

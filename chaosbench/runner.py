@@ -307,6 +307,7 @@ def _write(job: Job, protocol: Protocol, split, status: str, reason: str,
         "config": job.to_json(), "code_version": code_version(),
         "data_hash": data_hash(split) if split is not None else "",
         "timeout_s": job.timeout_s, "threads": int(job.threads),
+        "tuned_values": str(job.provenance.get("tuned", "none")),
     }
     rows = [{**common, "metric": name, "value": float(scores.get(name, math.nan))}
             for name in metrics.names()]
