@@ -392,8 +392,12 @@ def _attractor_pool_cached(name: str, parameters: tuple) -> np.ndarray:
 
     sys = system(name).with_parameters(**dict(parameters)) if parameters else system(name)
     n = _SAMPLE_PERIODS * _SAMPLE_PPP
+    # Delay systems: the pool (seeded initial conditions, and the orbits of the recorded
+    # invariants) is integrated at the reference resolution of the catalogue, the smaller of dt,
+    # the spacing and tau / 1000, so that it stays bit-for-bit the one the invariants came from.
+    step = min(sys.dt, sys.period / _SAMPLE_PPP, sys.tau / 1000) if sys.delay else None
     pool = sys.trajectory(n, pts_per_period=_SAMPLE_PPP, transient=_SETTLE_PERIODS * _SAMPLE_PPP,
-                          postprocess=False)
+                          postprocess=False, delay_step=step)
     pool.setflags(write=False)
     return pool
 
