@@ -1,10 +1,11 @@
 """Integrators for compiled vector fields: ODEs, delay equations and SDEs.
 
 All three run a :class:`~chaosbench.compile.Program` on a batch of trajectories at once (the lanes of
-the register file). Each is one Numba kernel, compiled once for every system and cached on disk
-(:mod:`chaosbench.jit`): the field is evaluated at a single call site of the virtual machine, and
-arrays are filled by explicit loops, so no kernel carries Numba's broadcasting and error-message
-code.
+the register file). Each kernel is compiled once for every system and cached on disk
+(:mod:`chaosbench.jit`): helpers take the same argument types at every call (no literal
+specialisations, so nothing is compiled twice), the virtual machine is called from the integrators
+directly (its code is linked once per integrator), and arrays are filled by explicit loops, so no
+kernel carries Numba's broadcasting and error-message code.
 
 * :func:`solve_ode` -- Dormand & Prince's explicit Runge-Kutta 8(5,3) pair (DOP853; Hairer, Norsett
   & Wanner, *Solving Ordinary Differential Equations I*, 2nd ed., 1993, Sec. II.10) with adaptive
