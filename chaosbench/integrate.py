@@ -1,10 +1,11 @@
 """Integrators for compiled vector fields: ODEs, delay equations and SDEs.
 
 All three run a :class:`~chaosbench.compile.Program` on a batch of trajectories at once (the lanes of
-the register file). Each is one Numba kernel, compiled once for every system and cached on disk
-(:mod:`chaosbench.jit`): the field is evaluated at a single call site of the virtual machine, and
-arrays are filled by explicit loops, so no kernel carries Numba's broadcasting and error-message
-code.
+the register file). Each kernel is compiled once for every system and cached on disk
+(:mod:`chaosbench.jit`): helpers take the same argument types at every call (no literal
+specialisations, so nothing is compiled twice), the virtual machine is called from the integrators
+directly (its code is linked once per integrator), and arrays are filled by explicit loops, so no
+kernel carries Numba's broadcasting and error-message code.
 
 * :func:`solve_ode` -- Dormand & Prince's explicit Runge-Kutta 8(5,3) pair (DOP853; Hairer, Norsett
   & Wanner, *Solving Ordinary Differential Equations I*, 2nd ed., 1993, Sec. II.10) with adaptive
@@ -213,11 +214,10 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
     e3 = np.empty(L)
     a5 = np.empty(L)
     a3 = np.empty(L)
-    k = np.empty(L, dtype=np.int64)
-    steps = np.zeros(L, dtype=np.int64)
-    rejected = np.zeros(L, dtype=np.bool_)
-    accepted = np.zeros(L, dtype=np.bool_)
-    lane = np.arange(L)  # slot -> lane, as finished lanes are compacted away
+    # Per lane (one integer array, one allocation): next sample, steps taken, the lane a slot
+    # holds (finished lanes are compacted away), whether the last step was rejected / accepted.
+    lanes = np.zeros((5, L), dtype=np.int64)
+    k, steps, lane, rejected, accepted = lanes[0], lanes[1], lanes[2], lanes[3], lanes[4]
     k0 = 0
     while k0 < n_out and times[k0] <= t0:
         for i in range(n):
@@ -230,6 +230,7 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
     for j in range(L):
         t[j] = t0
         k[j] = k0
+        lane[j] = j
     active = L
     _load(R, y, t, n, active)
     run(code, R, active)
@@ -240,7 +241,7 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
     _store(R, out, K[1], n, active)
     _refine_start(y, K[0], K[1], h, rtol, atol, active)
     most = 0
-    tiny = 4 * np.finfo(np.float64).eps
+    tiny = 4 * 2.220446049250313e-16  # 4 machine epsilons
     while active > 0:
         for j in range(active):
             if steps[j] >= max_steps:
@@ -268,10 +269,10 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
         dense = False
         for j in range(active):
             e = err[j]
-            accepted[j] = np.isfinite(e) and e <= 1.0
+            accepted[j] = 1 if (np.isfinite(e) and e <= 1.0) else 0
             if not accepted[j]:
                 h[j] *= 0.2 if not np.isfinite(e) else max(0.2, 0.9 * e ** (-1.0 / 8.0))
-                rejected[j] = True
+                rejected[j] = 1
                 continue
             for i in range(n):
                 if not abs(y_new[i, j]) <= bound:
@@ -309,7 +310,7 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
             factor = 10.0 if e == 0.0 else min(10.0, 0.9 * e ** (-1.0 / 8.0))
             if rejected[j]:
                 factor = min(1.0, factor)
-            rejected[j] = False
+            rejected[j] = 0
             h[j] *= factor
             t[j] = t_next[j]
             for i in range(n):
