@@ -166,10 +166,13 @@ def test_reconstruction_protocol_is_a_long_free_run():
 SEEDS = range(5)
 N_TRAIN, HORIZON = 1000, 1000
 RECON = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba", "edmd", "dmd", "hodmd")
-#: Median VPT floors (Lyapunov times), about half the measured medians (README).
-VPT_FLOORS = {"edmd": 4.0}
-#: Weaker models: median sMAPE over the first Lyapunov time below the naive forecast's.
-BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba", "dmd", "hodmd")
+#: Median VPT floors (Lyapunov times), about half the measured medians (README): EDMD 8.02;
+#: DMD / HODMD 0.22 (deterministic, so 0.15 cannot flake; persistence scores 0.08, and a
+#: misaligned mode block or amplitude fit scores ~0).
+VPT_FLOORS = {"edmd": 4.0, "dmd": 0.15, "hodmd": 0.15}
+#: The trained networks: median sMAPE over the first Lyapunov time below the naive forecast's.
+#: (DMD does not clear this one: its median 105.9 against persistence's 105.4, see README.)
+BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba")
 
 
 @pytest.fixture(scope="module")
