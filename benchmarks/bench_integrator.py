@@ -118,16 +118,17 @@ def step_counts(program, n: int, dense_fraction: float) -> tuple[float, float]:
 
 def integrate_lorenz(lanes: int, n_samples: int):
     s = chaosbench.system("Lorenz")
-    p = s._compiled.rhs
-    pool = s._attractor_pool()
+    field = s.field
+    p = field.program
+    pool = s.attractor_pool()
     y0 = np.ascontiguousarray(pool[np.random.default_rng(0).choice(len(pool), lanes)].T)
     times = np.arange(n_samples) * s.period / 100
-    args = (p.code, None, p.outputs, y0, 0.0, times, RTOL, ATOL, s._bound(), 10 ** 9,
+    args = (p.code, None, p.outputs, y0, 0.0, times, RTOL, ATOL, field.bound, 10 ** 9,
             *integrate.ode_tableau())
     result = {}
 
     def once():
-        R = s._registers(p, lanes)
+        R = field.registers(lanes)
         result["out"] = integrate.solve_ode(*args[:1], R, *args[2:])
 
     once()

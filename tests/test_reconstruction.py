@@ -166,10 +166,16 @@ def test_reconstruction_protocol_is_a_long_free_run():
 SEEDS = range(5)
 N_TRAIN, HORIZON = 1000, 1000
 RECON = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba", "edmd", "dmd", "hodmd")
-#: Median VPT floors (Lyapunov times), about half the measured medians (README).
-VPT_FLOORS = {"edmd": 4.0}
-#: Weaker models: median sMAPE over the first Lyapunov time below the naive forecast's.
-BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba", "dmd", "hodmd")
+#: Median VPT floors (Lyapunov times), about half the measured medians (README): EDMD 8.02,
+#: CfC 2.94, Mamba 0.84, GTF-shPLRNN 0.78, LTC 0.41, AL-RNN 0.38 (persistence: 0.08);
+#: DMD / HODMD 0.22 (deterministic, so 0.15 cannot flake; a misaligned mode block or amplitude
+#: fit scores ~0).
+VPT_FLOORS = {"edmd": 4.0, "cfc": 1.5, "mamba": 0.4, "gtf_plrnn": 0.35, "ltc": 0.2,
+              "alrnn": 0.2, "dmd": 0.15, "hodmd": 0.15}
+#: The trained networks: median sMAPE over the first Lyapunov time below the naive forecast's.
+#: Not cleared, so not asserted (evidence in the README): DMD / HODMD, median 105.9 against
+#: persistence's 105.4.
+BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba")
 
 
 @pytest.fixture(scope="module")
