@@ -13,6 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RAY=${RAY:-$( [[ -x .venv/bin/ray ]] && echo .venv/bin/ray || command -v ray || true)}
 PORT=${RAY_PORT:-6379}
+# A loopback-only head for tests: Ray 2.5x's token authentication would make every client (the
+# tests, the launcher's workers) need the head's token; it guards nothing on 127.0.0.1.
+export RAY_AUTH_MODE=${RAY_AUTH_MODE:-disabled}
 WAIT_S=${RAY_WAIT_S:-60}
 [[ -n "$RAY" ]] || { echo "ray.sh: no ray found: pip install '.[cluster]'" >&2; exit 1; }
 
