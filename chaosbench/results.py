@@ -100,8 +100,9 @@ def _atomic(path: Path, write) -> Path:
 def write_rows(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
     """Write a job's rows as one Parquet file, atomically, with the schema's column types."""
     frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
-    frame["label"] = frame["label"].fillna(frame["forecaster"])
-    frame["protocol_label"] = frame["protocol_label"].fillna(frame["protocol"])
+    for column, fallback in (("label", "forecaster"), ("protocol_label", "protocol")):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(),
+                                                           frame[fallback])
     frame = frame.astype(COLUMNS)
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 

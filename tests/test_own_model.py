@@ -19,6 +19,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 BIN = Path(sys.executable).parent
 
 
+@pytest.fixture(autouse=True)
+def _fresh_registry(monkeypatch):
+    """Models registered here stay here: later tests see only the shipped forecasters."""
+    monkeypatch.setattr(forecasters, "_REGISTERED", {})
+
+
 def _example() -> tuple[str, str, list[str]]:
     section = README.split("<!-- own-model:begin -->")[1].split("<!-- own-model:end -->")[0]
     blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.S)
@@ -81,6 +87,7 @@ def test_register_from_python_and_benchmark(tmp_path):
     smape = rows[rows.metric == "smape"].groupby("label").value.apply(sorted)
     assert smape["Persistence"] == smape["naive"]
     assert "Persistence" in forecasters.names()
+    assert forecasters._REGISTERED  # (emptied again after the test by _fresh_registry)
 
 
 def test_entry_point_plugs_a_model_in(tmp_path, monkeypatch):
