@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from chaosbench import metrics as metric_registry
-from chaosbench.results import read_sweep, sweeps
+from chaosbench.results import read_sweep, sweeps, with_labels
 
 __all__ = ["leaderboard", "metric_table", "to_markdown", "write_leaderboard", "skill_metrics",
            "aggregation_rule"]
@@ -51,15 +51,6 @@ def skill_metrics() -> list[str]:
         if info.direction == "lower" and info.range[0] == 0 and np.isfinite(info.worst):
             out.append(name)
     return out
-
-
-def _labelled(rows: pd.DataFrame) -> pd.DataFrame:
-    rows = rows.copy()
-    for column, fallback in (("label", "forecaster"), ("protocol_label", "protocol")):
-        if column not in rows.columns:
-            rows[column] = rows[fallback]
-        rows[column] = rows[column].fillna(rows[fallback]).astype(str)
-    return rows
 
 
 def _jobs(rows: pd.DataFrame, *metrics: str) -> pd.DataFrame:
@@ -94,7 +85,7 @@ def leaderboard(rows: pd.DataFrame, *, metric: str = "smape", baseline: str = "n
     if skill_metric not in skill_metrics():
         raise ValueError(f"skill_metric={skill_metric!r}: a skill ratio needs a bounded "
                          f"error metric, one of {', '.join(skill_metrics())}")
-    rows = _labelled(rows)
+    rows = with_labels(rows)
     jobs = _jobs(rows, metric, "smape", "vpt", "vpt_censored", skill_metric)
     scored_mask = jobs.status.isin(_SCORED)
     key = jobs[metric].where(scored_mask)
@@ -172,7 +163,7 @@ def metric_table(rows: pd.DataFrame, metric: str = "vpt") -> pd.DataFrame:
     """System x model table of ``metric`` (median over seeds) with one flat header row: columns
     are ``<label>`` when the rows hold one protocol, else ``<protocol_label>/<label>``."""
     metric_registry.info(metric)  # unknown metric -> clear error
-    rows = _labelled(rows)
+    rows = with_labels(rows)
     jobs = _jobs(rows, metric)
     jobs = jobs[jobs.status.isin(_SCORED)]
     single = jobs.protocol_label.nunique() <= 1

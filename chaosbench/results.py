@@ -31,7 +31,7 @@ import pandas as pd
 
 __all__ = ["COLUMNS", "STATUSES", "job_id", "job_path", "write_rows", "write_forecast",
            "read_sweep", "read_job", "CorruptResult", "config_hash", "package_versions",
-           "code_version", "sweeps"]
+           "code_version", "sweeps", "with_labels"]
 
 STATUSES = ("ok", "diverged", "failed", "timeout")
 
@@ -97,13 +97,19 @@ def _atomic(path: Path, write) -> Path:
     return path
 
 
+def with_labels(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``label`` and ``protocol_label`` filled in (as strings) where they are
+    missing or absent: the forecaster's and the protocol's own names."""
+    rows = rows.copy()
+    for column, fallback in (("label", "forecaster"), ("protocol_label", "protocol")):
+        values = rows[column] if column in rows.columns else pd.Series(pd.NA, index=rows.index)
+        rows[column] = values.astype(object).where(values.notna(), rows[fallback]).astype(str)
+    return rows
+
+
 def write_rows(path: Path, rows: Iterable[Mapping[str, Any]]) -> Path:
     """Write a job's rows as one Parquet file, atomically, with the schema's column types."""
-    frame = pd.DataFrame(list(rows), columns=list(COLUMNS))
-    for column, fallback in (("label", "forecaster"), ("protocol_label", "protocol")):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(),
-                                                           frame[fallback])
-    frame = frame.astype(COLUMNS)
+    frame = with_labels(pd.DataFrame(list(rows), columns=list(COLUMNS))).astype(COLUMNS)
     return _atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
@@ -197,11 +203,7 @@ def read_sweep(root: str | Path, sweep: str, *, warn=None) -> pd.DataFrame:
         if column not in rows.columns:
             rows[column] = pd.Series(pd.NA, index=rows.index, dtype=dtype if dtype in
                                      ("string", "Int64") else "float64")
-    if rows["label"].isna().any():
-        rows["label"] = rows["label"].fillna(rows["forecaster"])
-    if rows["protocol_label"].isna().any():
-        rows["protocol_label"] = rows["protocol_label"].fillna(rows["protocol"])
-    return rows
+    return with_labels(rows).astype({"label": "string", "protocol_label": "string"})
 
 
 def sweeps(root: str | Path) -> list[str]:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib
 import json
 import math
 import os
@@ -222,6 +221,10 @@ def _fit_predict(cls: type, job: Job, train: np.ndarray, dt: float, horizon: int
             "per_dimension": per_dimension}
 
 
+def _protocol(job: Job) -> Protocol:
+    return Protocol.from_config(job.protocol) if isinstance(job.protocol, Mapping) else job.protocol
+
+
 def run_job(job: Job) -> JobResult:
     """Run ``job`` and write its rows; see the module docstring."""
     run, stored = _should_run(job)
@@ -248,7 +251,7 @@ def _run_claimed(job: Job) -> JobResult:
     scores: dict[str, float] = {}
     split = forecast = None
     per_dimension = False
-    protocol = Protocol.from_config(job.protocol) if isinstance(job.protocol, Mapping) else job.protocol
+    protocol = _protocol(job)
     try:
         cache = job.folder.parent / ".data" if job.data_cache else None
         split = split_for(job.system, protocol, job.seed, cache)
@@ -321,6 +324,6 @@ def record_lost(job: Job, reason: str) -> JobResult:
     stored = read_job(job.path, job.id)
     if stored in FINAL:
         return JobResult(status=stored, path=job.path, skipped=True)
-    protocol = Protocol.from_config(job.protocol) if isinstance(job.protocol, Mapping) else job.protocol
+    protocol = _protocol(job)
     _write(job, protocol, None, "failed", reason, {})
     return JobResult(status="failed", path=job.path, reason=reason)
