@@ -25,11 +25,23 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 foundation: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test,foundation]"
 
+# `make test`: the fast tier, every test but the `slow` and `integration` ones, on two pytest
+# workers (about a minute on an idle 2-core machine). `make test TIER=all` adds the integration
+# tests (the console script in subprocesses, killed sweeps, a built wheel, a real browser, Slurm
+# and Ray); it is what CI runs, after starting those services. `make test-all` adds `slow` too.
+TIER    ?= fast
+WORKERS ?= 2
+ifeq ($(TIER),all)
+MARKERS := not slow
+else
+MARKERS := not slow and not integration
+endif
+
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n $(WORKERS) -m "$(MARKERS)"
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS)
 
 # The default sweep on two warm workers (chaosbench's parallel launcher), then the leaderboard.
 bench: $(STAMP)

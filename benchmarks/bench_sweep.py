@@ -19,6 +19,7 @@ engine runs at once (1 for basic, else 2): what the harness costs a job beyond t
 work, whatever the parallelism. An engine whose service is not running is reported and skipped.
 
 Usage:  nice -n 10 .venv/bin/python benchmarks/bench_sweep.py [--engines basic,joblib,...]
+        [--sweep small|fast|catalogue]
 """
 
 from __future__ import annotations
@@ -33,10 +34,18 @@ import tempfile
 import time
 from pathlib import Path
 
-SWEEP = ["system=Lorenz,Rossler,Chua,Thomas", "forecaster=naive,mean,linear,nvar,sindy",
-         "seed=0,1", "protocol.n_train=500", "protocol.n_test=100",
-         "protocol.pts_per_period=50", "sweep_name=bench_sweep"]
-JOBS = 4 * 5 * 2
+#: name -> (overrides, jobs). ``small`` is the engines' comparison above; ``fast`` is issue 15's
+#: 540-job sweep (every chaotic system x naive, linear, nvar, sindy, the standard protocol);
+#: ``catalogue`` is issue 10's (every chaotic system x the 9 fast forecasters x 3 seeds).
+_FAST9 = "naive,mean,linear,nvar,nvar1,esn,sindy,linear_regression,kalman"
+SWEEPS = {
+    "small": (["system=Lorenz,Rossler,Chua,Thomas", "forecaster=naive,mean,linear,nvar,sindy",
+               "seed=0,1", "protocol.n_train=500", "protocol.n_test=100",
+               "protocol.pts_per_period=50"], 4 * 5 * 2),
+    "fast": (["system=all", "forecaster=naive,linear,nvar,sindy"], None),
+    "catalogue": (["system=all", f"forecaster={_FAST9}", "seed=0,1,2"], None),
+}
+SWEEP: list[str] = []
 ENGINES = {  # name -> (bench arguments, slots)
     "basic": ([], 1),
     "parallel": (["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"], 2),
@@ -98,10 +107,19 @@ def run(engine: str, results: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default=",".join(ENGINES))
-    engines = parser.parse_args().engines.split(",")
+    parser.add_argument("--sweep", choices=sorted(SWEEPS), default="small")
+    args = parser.parse_args()
+    engines = args.engines.split(",")
     from chaosbench.results import read_sweep
 
-    print(f"{JOBS}-job sweep: {' '.join(SWEEP)}")
+    overrides, jobs_expected = SWEEPS[args.sweep]
+    SWEEP[:] = [*overrides, "sweep_name=bench_sweep"]
+    if jobs_expected is None:
+        from chaosbench.sweep import expand
+
+        jobs_expected = len(expand(overrides))
+    print(f"{jobs_expected}-job sweep ({args.sweep}): {' '.join(SWEEP)}; "
+          f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'engine':10s} {'wall s':>8s} {'fit+predict s':>14s} {'overhead s/job':>15s}  jobs")
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
         for engine in engines:
@@ -120,7 +138,7 @@ def main() -> None:
             overhead = (slots * wall - compute) / max(len(jobs), 1)
             statuses = ", ".join(f"{s} {n}" for s, n in jobs.status.value_counts().items())
             print(f"{engine:10s} {wall:8.1f} {compute:14.1f} {overhead:15.2f}  {len(jobs)} "
-                  f"({statuses})", flush=True)
+                  f"({statuses}); load average {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

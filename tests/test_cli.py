@@ -118,6 +118,7 @@ def test_there_are_more_than_80_bad_inputs_and_all_give_clear_errors():
     assert len(BAD) >= 81
 
 
+@pytest.mark.integration
 def test_bad_input_exits_2_and_writes_nothing(tmp_path):
     for args in (["seed=abc"], ["forecaster=esnn"], ["protocol.n_train=1"], ["force=no"]):
         out = subprocess.run([sys.executable, "-m", "chaosbench", "bench", *args,
@@ -142,6 +143,7 @@ def test_good_values_pass_and_all_expands():
     assert "PanXuZhou" in everything
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("flags", [["--cfg", "job"], ["-c", "job"], ["--cfg=job"],
                                    ["--info", "searchpath"], ["--help"]])
 def test_hydra_flags_pass_through(flags, tmp_path):

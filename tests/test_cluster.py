@@ -7,6 +7,7 @@ The unmarked tests need no service. Tests marked ``slurm`` run against a real Sl
 
 import dataclasses
 import json
+import functools
 import os
 import shutil
 import subprocess
@@ -199,7 +200,10 @@ def test_collect_compacts_and_writes_the_leaderboard(tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ a real Slurm
+@functools.lru_cache(maxsize=1)
 def _slurm_up() -> bool:
+    """``sinfo`` answers. Asked once, and only when a Slurm test runs: with the client installed
+    but no controller, ``sinfo`` waits out its own timeout (about 10 s)."""
     try:
         return subprocess.run(["sinfo", "--noheader"], capture_output=True,
                               timeout=20).returncode == 0
@@ -207,8 +211,13 @@ def _slurm_up() -> bool:
         return False
 
 
-needs_slurm = pytest.mark.skipif(not _slurm_up(), reason="no Slurm reachable "
-                                 "(.ci/services/slurm.sh start)")
+@pytest.fixture
+def slurm_reachable():
+    if not _slurm_up():
+        pytest.skip("no Slurm reachable (.ci/services/slurm.sh start)")
+
+
+needs_slurm = pytest.mark.usefixtures("slurm_reachable")
 
 
 def _wait_for_queue(sweep: str, until, timeout_s: float = 240) -> None:
@@ -230,6 +239,7 @@ def chaosbench(*args, timeout=300):
                           capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.integration
 @pytest.mark.slurm
 @needs_slurm
 def test_slurm_submit_status_collect_and_retry(tmp_path, task_env, monkeypatch):
@@ -279,6 +289,7 @@ def test_slurm_submit_status_collect_and_retry(tmp_path, task_env, monkeypatch):
     assert (tmp_path / sweep / "collected" / f"{sweep}.parquet").is_file()
 
 
+@pytest.mark.integration
 @pytest.mark.slurm
 @needs_slurm
 def test_slurm_cancelled_job_ends_missing_with_the_reason(tmp_path, task_env):
@@ -298,6 +309,7 @@ def test_slurm_cancelled_job_ends_missing_with_the_reason(tmp_path, task_env):
     assert state.reason.startswith("cancelled (scancel)")
 
 
+@pytest.mark.integration
 @pytest.mark.slurm
 @needs_slurm
 @pytest.mark.parametrize("resources, expected", [
@@ -342,6 +354,7 @@ def _bench(*args, root):
                           text=True, timeout=600)
 
 
+@pytest.mark.integration
 @pytest.mark.ray
 @pytest.mark.skipif(not _ray_up(), reason="no Ray head on 127.0.0.1:6379 "
                     "(.ci/services/ray.sh start)")

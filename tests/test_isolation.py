@@ -250,6 +250,7 @@ def _bench(tmp_path, tag, *args):
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL],
                          ids=["SIGTERM", "SIGINT", "SIGKILL"])
 def test_killing_the_sweep_leaves_no_worker_alive(tmp_path, how):
@@ -269,6 +270,7 @@ def test_killing_the_sweep_leaves_no_worker_alive(tmp_path, how):
     assert _descendants_alive(tag) == []
 
 
+@pytest.mark.integration
 def test_a_killed_worker_becomes_a_failed_row_and_the_sweep_goes_on(tmp_path):
     tag = f"killworker-{os.getpid()}"
     proc = _bench(tmp_path, tag, "hydra/launcher=parallel", "hydra.launcher.n_jobs=1",
@@ -302,6 +304,7 @@ def _ppid(pid: int) -> int:
         return -1
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("launcher", ["basic", "joblib", "parallel"])
 def test_a_crashing_job_does_not_stop_any_launcher(tmp_path, launcher):
     tag = f"crash-{launcher}-{os.getpid()}"

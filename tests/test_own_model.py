@@ -35,6 +35,7 @@ def _example() -> tuple[str, str, list[str]]:
     return code, config, commands
 
 
+@pytest.mark.integration
 def test_the_readme_example_runs_as_written(tmp_path):
     code, config, commands = _example()
     (tmp_path / "mymodels.py").write_text(code)

@@ -244,6 +244,7 @@ def _need_chromium() -> None:
         pytest.skip("chromium not installed (.ci/services/chromium.sh start)")
 
 
+@pytest.mark.integration
 def test_report_in_a_real_browser(report, tmp_path):
     _need_chromium()
     # Click the "model" header: the table sorts alphabetically.

@@ -133,6 +133,7 @@ def test_preflight_expands_all_and_counts_jobs():
     assert "nbeats" in expanded and not any("/" in name for name in expanded)
 
 
+@pytest.mark.integration
 def test_submitit_local_launcher_runs_a_two_job_sweep(tmp_path, bench):
     code, _, err = bench("-m", "system=Lorenz,Rossler", "forecaster=naive",
                          "hydra/launcher=local", *TINY_ARGS, f"results_dir={tmp_path}")

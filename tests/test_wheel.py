@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.integration  # builds and installs a wheel: make test TIER=all
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -28,8 +28,15 @@ class BadInput(ValueError):
 
 
 def settings(argv: list[str], name: str) -> dict[str, Any]:
-    """``conf/<name>.yaml`` updated by ``key=value`` overrides (OmegaConf dotlist syntax)."""
-    defaults = OmegaConf.load(data_dir("conf") / f"{name}.yaml")
+    """``conf/<name>.yaml`` updated by ``key=value`` overrides (OmegaConf dotlist syntax).
+
+    ``--help`` (or ``-h``) prints that file, every setting with its default and comment, and
+    exits 0."""
+    path = data_dir("conf") / f"{name}.yaml"
+    if any(arg in ("--help", "-h") for arg in argv):
+        print(path.read_text(), end="")
+        raise SystemExit(0)
+    defaults = OmegaConf.load(path)
     try:
         given = OmegaConf.from_dotlist(list(argv))
     except Exception as error:  # noqa: BLE001 - any parse error is bad input
