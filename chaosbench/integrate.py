@@ -337,6 +337,20 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
     return Y, OK, t_end, most
 
 @kernel
+def hermite_midpoint(x0, x1, f0, f1, h):
+    """The value halfway between two grid nodes ``h`` apart from their values and derivatives
+    (cubic Hermite): the delayed input of the method of steps' RK4 midpoint stages. Shared with
+    the tangent-linear model in :mod:`chaosbench.lyapunov.delay`, which must mirror this scheme."""
+    return 0.5 * (x0 + x1) + h * (f0 - f1) / 8.0
+
+
+@kernel
+def rk4_update(x, h, k1, k2, k3, k4):
+    """Classical RK4's combination of its four stage slopes over a step ``h``."""
+    return x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+
+
+@kernel
 def _history(hist, lane, tau, s):
     """Initial history at time s <= 0: piecewise-linear through hist[k] = x(-k tau / (E - 1))."""
     E = hist.shape[0]
@@ -398,8 +412,8 @@ def solve_dde(code, R, out, hist, tau, m, times, bound):
                         if a >= 0:
                             r0 = a % M
                             r1 = (a + 1) % M
-                            xd[1, j] = (0.5 * (X[r0, j] + X[r1, j])
-                                        + h * (Fx[r0, j] - Fx[r1, j]) / 8.0)
+                            xd[1, j] = hermite_midpoint(X[r0, j], X[r1, j], Fx[r0, j],
+                                                        Fx[r1, j], h)
                         else:
                             xd[1, j] = _history(hist, j, tau, t + 0.5 * h - tau)
                     else:
@@ -443,7 +457,7 @@ def solve_dde(code, R, out, hist, tau, m, times, bound):
             break
         nxt = (i + 1) % M
         for j in range(lanes):
-            X[nxt, j] = X[p, j] + h / 6.0 * (f[0, j] + 2.0 * f[1, j] + 2.0 * f[2, j] + f[3, j])
+            X[nxt, j] = rk4_update(X[p, j], h, f[0, j], f[1, j], f[2, j], f[3, j])
             if not abs(X[nxt, j]) <= bound:
                 return Y, BLOWUP, t
         i += 1

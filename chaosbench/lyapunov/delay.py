@@ -76,7 +76,7 @@ def _delay_segment(code, R, out, X, F, V, G, m, h, t0, n_steps, bound):
                     G[p, c, j] = a[0, j] * V[p, c, j] + b[0, j] * V[i, c, j]
             break
         for j in range(L):
-            xdh[j] = 0.5 * (X[i, j] + X[i + 1, j]) + h * (F[i, j] - F[i + 1, j]) / 8.0
+            xdh[j] = integrate.hermite_midpoint(X[i, j], X[i + 1, j], F[i, j], F[i + 1, j], h)
             xs[j] = X[p, j] + 0.5 * h * f1[j]
         _eval3(code, R, out, xs, xdh, t + 0.5 * h, L, f2, a[1], b[1])
         for j in range(L):
@@ -86,7 +86,7 @@ def _delay_segment(code, R, out, X, F, V, G, m, h, t0, n_steps, bound):
             xs[j] = X[p, j] + h * f3[j]
         _eval3(code, R, out, xs, X[i + 1], t + h, L, f4, a[3], b[3])
         for j in range(L):
-            X[p + 1, j] = X[p, j] + h / 6.0 * (f1[j] + 2.0 * f2[j] + 2.0 * f3[j] + f4[j])
+            X[p + 1, j] = integrate.rk4_update(X[p, j], h, f1[j], f2[j], f3[j], f4[j])
             if not abs(X[p + 1, j]) <= bound:
                 return integrate.BLOWUP
         # tangent-linear stages: the same RK4 with J evaluated at the stage states
@@ -95,13 +95,13 @@ def _delay_segment(code, R, out, X, F, V, G, m, h, t0, n_steps, bound):
                 v = V[p, c, j]
                 vd0 = V[i, c, j]
                 vd1 = V[i + 1, c, j]
-                vdh = 0.5 * (vd0 + vd1) + h * (G[i, c, j] - G[i + 1, c, j]) / 8.0
+                vdh = integrate.hermite_midpoint(vd0, vd1, G[i, c, j], G[i + 1, c, j], h)
                 k1 = a[0, j] * v + b[0, j] * vd0
                 k2 = a[1, j] * (v + 0.5 * h * k1) + b[1, j] * vdh
                 k3 = a[2, j] * (v + 0.5 * h * k2) + b[2, j] * vdh
                 k4 = a[3, j] * (v + h * k3) + b[3, j] * vd1
                 G[p, c, j] = k1
-                V[p + 1, c, j] = v + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+                V[p + 1, c, j] = integrate.rk4_update(v, h, k1, k2, k3, k4)
     return integrate.OK
 
 
