@@ -185,8 +185,11 @@ class System:
 
     @cached_property
     def _jacobian_program(self) -> Program:
+        from chaosbench.programcache import cached_program
+
         eq = self._compiled.equations
-        return compile_program(jacobian_expressions(eq.rhs, eq.variables + eq.lagged), eq.inputs)
+        return cached_program("jacobian", _equation_key(self._spec), lambda: compile_program(
+            jacobian_expressions(eq.rhs, eq.variables + eq.lagged), eq.inputs))
 
     def jacobian(self, x: Any, t: float = 0.0) -> np.ndarray:
         """Exact Jacobian of :meth:`rhs` by symbolic differentiation: ``(state_dim, state_dim)``
