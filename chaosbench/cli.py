@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from chaosbench.catalogue import suggest, systems
+from chaosbench.catalogue import systems
 from chaosbench.options import all_choices, choices, launchers
 from chaosbench.paths import data_dir
+from chaosbench.suggest import suggest
 
 __all__ = ["UsageError", "preflight", "count_jobs", "Progress", "main", "split_argv",
            "all_choices", "choices"]

@@ -90,7 +90,7 @@ def search_space(forecaster: str, config: Mapping[str, Any],
     space = dict(SEARCH_SPACES.get(_base_name(forecaster), {}))
     space.update(dict(overrides or {}))
     valid = sorted(k for k in config if k != "_target_")
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     for key, values in space.items():
         if key not in valid:

@@ -35,7 +35,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from chaosbench.catalogue import load_spec, markdown_table, systems, suggest  # noqa: E402
+from chaosbench.catalogue import load_spec, markdown_table, systems  # noqa: E402
+from chaosbench.suggest import suggest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "<!-- systems-table:begin -->", "<!-- systems-table:end -->"

@@ -28,7 +28,7 @@ from chaosbench.commands.tune import (BadInput, forecaster_config, protocol_conf
 
 def row_names(spec: str) -> list[str]:
     from chaosbench import published
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.reproduce import CHEAP, DEEP
 
     groups = {"cheap": CHEAP, "deep": DEEP, "all": CHEAP + DEEP}

@@ -34,7 +34,7 @@ def settings(argv: list[str], name: str) -> dict[str, Any]:
         given = OmegaConf.from_dotlist(list(argv))
     except Exception as error:  # noqa: BLE001 - any parse error is bad input
         raise BadInput(f"cannot parse {' '.join(argv)!r}: {error}") from None
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     for key in given:
         if key not in defaults:
@@ -52,7 +52,7 @@ def forecaster_config(name: str) -> dict[str, Any]:
 
 
 def protocol_config(name: str) -> dict[str, Any]:
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.protocol import Protocol
 
     folder = data_dir("conf") / "protocol"
@@ -65,7 +65,8 @@ def protocol_config(name: str) -> dict[str, Any]:
 
 
 def system_names(spec: Any) -> list[str]:
-    from chaosbench.catalogue import suggest, systems
+    from chaosbench.catalogue import systems
+    from chaosbench.suggest import suggest
 
     from chaosbench.reproduce import published_systems, subset
 
@@ -91,7 +92,7 @@ def _tune_one(args: tuple) -> Any:
 
 def main(argv: list[str]) -> int:
     from chaosbench import metrics
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.tuning import _grid, open_storage, search_space, tuned_path, write_tuned
 
     try:

@@ -148,7 +148,7 @@ def load_config(name: str) -> dict[str, Any]:
     (``_target_`` included)."""
     from omegaconf import OmegaConf  # hydra's config loader: parses 1e-6 as a float
 
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     extra = registered()
     if name in extra and not (conf_dir() / "forecaster" / f"{name}.yaml").exists():

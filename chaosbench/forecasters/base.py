@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import difflib
 import numbers
 import random
 import sys
@@ -42,6 +41,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+
+from chaosbench.suggest import did_you_mean
 
 __all__ = ["Forecaster", "NotFittedError", "preserve_global_rng", "nan_padded"]
 
@@ -77,11 +78,6 @@ def nan_padded(values: np.ndarray, horizon: int, n_dims: int) -> np.ndarray:
     n_ok = int(np.argmax(bad)) if bad.any() else len(values)
     out[:n_ok] = values[:n_ok]
     return out
-
-
-def _nearest(name: str, valid: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _coerce(cls_name: str, key: str, value: Any, default: Any) -> Any:
@@ -145,7 +141,7 @@ class Forecaster(abc.ABC):
         valid = sorted(self.defaults)
         unknown = sorted(set(hyperparameters) - set(valid))
         if unknown:
-            hint = _nearest(unknown[0], valid)
+            hint = did_you_mean(unknown[0], valid)
             raise ValueError(
                 f"{cls_name}: unknown hyperparameter(s) {unknown}.{hint} "
                 f"Valid hyperparameters: {', '.join(valid) or '(none)'}"
