@@ -27,7 +27,6 @@ import fcntl
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -43,6 +42,7 @@ from chaosbench.protocol import Protocol
 from chaosbench.results import (code_version, config_hash, job_id, job_path, package_versions,
                                 read_job, write_forecast, write_rows)
 from chaosbench.settings import check as check_setting
+from chaosbench.threads import limited
 
 __all__ = ["Job", "JobResult", "run_job", "record_lost", "build_forecaster", "resolve_forecaster",
            "FINAL"]
@@ -137,19 +137,6 @@ def build_forecaster(config: Mapping[str, Any], seed: int):
     return resolve_forecaster(str(target))(seed=seed, **params)
 
 
-@contextlib.contextmanager
-def limited_threads(n: int) -> Iterator[None]:
-    """Cap BLAS/OpenMP pools, and torch's intra-op threads if torch is loaded, at ``n`` (parallel
-    jobs fighting over the cores make torch 30-100x slower). Never imports torch itself."""
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    with threadpool_limits(limits=n):
-        if torch is not None:
-            torch.set_num_threads(n)
-        yield
-
-
 def log_job(job: Job, status: str, reason: str) -> None:
     """Append one line to ``results/<sweep>/jobs.log`` (a single small O_APPEND write, so lines
     from concurrent jobs never interleave); the progress bar counts the lines of its own run."""
@@ -204,7 +191,7 @@ def _should_run(job: Job) -> tuple[bool, str]:
 
 def _fit_predict(cls: type, job: Job, train: np.ndarray, dt: float, horizon: int):
     """The child's work: build, fit and predict. ``train`` is the child's own read-only copy."""
-    with limited_threads(job.threads):
+    with limited(job.threads):
         params = dict(job.forecaster_config)
         params.pop("_target_", None)
         model = cls(seed=job.seed, **params)

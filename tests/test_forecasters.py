@@ -38,6 +38,7 @@ from chaosbench.forecasters import Forecaster, NotFittedError, make, names
 from chaosbench.forecasters.base import nan_padded
 from chaosbench.forecasters.baselines import LinearAR
 from chaosbench.forecasters.darts_models import DartsForecaster
+from chaosbench.threads import ENV_VARS
 
 # ------------------------------------------------------------------------------------------------
 # Data and metrics: the catalogue and the metrics registry.
@@ -346,7 +347,7 @@ def _thread_limits() -> list:
     return sorted((i["user_api"], i["internal_api"], i["num_threads"]) for i in threadpool_info())
 
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+_THREAD_VARS = ENV_VARS
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -15,8 +15,9 @@ submitit local and Slurm) go through Hydra.
 import os
 
 # One thread per job before numpy/torch load: parallel jobs must not fight over the cores.
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from chaosbench.threads import limit_env
+
+limit_env(1)
 
 import sys  # noqa: E402
 import uuid  # noqa: E402
