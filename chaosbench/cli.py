@@ -176,12 +176,12 @@ def _check_hyperparameter(forecasters: list[str], key: str, values: list[Any]) -
                 "it has none"
             raise UsageError(f"forecaster {name!r} has no hyperparameter {key!r}; {hint}")
         try:
-            cls = registry.resolve(cfg.pop("_target_"))
+            registry.resolve(cfg["_target_"])
         except (ImportError, TypeError) as error:
             raise UsageError(f"forecaster {name!r}: {error}") from None
         for value in values:
             try:
-                cls(seed=0, **{**cfg, key: value})
+                registry.build({**cfg, key: value}, seed=0)
             except (ValueError, TypeError) as error:
                 raise UsageError(f"forecaster.{key}={value!r}: {' '.join(str(error).split())}") \
                     from None

@@ -130,12 +130,6 @@ def tuning_split(system: str, protocol: Mapping[str, Any], seed: int = 0):
                       tuning_seed(seed))
 
 
-def _build(config: Mapping[str, Any], seed: int):
-    from chaosbench.runner import build_forecaster
-
-    return build_forecaster(config, seed)
-
-
 def consistent(config: dict[str, Any]) -> dict[str, Any]:
     """Couplings a sampled value implies: a recurrent model's ``training_length`` is raised to
     its ``input_chunk_length`` (darts requires it)."""
@@ -148,9 +142,10 @@ def score(config: Mapping[str, Any], split, metric: str = "smape", seed: int = 0
     """``metric`` of the forecast of ``split.test`` by ``config`` fitted on ``split.train``;
     +inf when the model fails or diverges (a failed setting must never be chosen)."""
     from chaosbench import metrics
+    from chaosbench.forecasters import build
 
     try:
-        model = _build(config, seed).fit(split.train, split.dt)
+        model = build(config, seed=seed).fit(split.train, split.dt)
         pred = model.predict(len(split.test))
     except Exception:  # noqa: BLE001 - any failure of the model makes this setting the worst
         return math.inf

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from chaosbench.cli import choices, launchers, preflight
-from chaosbench.runner import resolve_forecaster, run_job
+from chaosbench.forecasters import build
+from chaosbench.runner import run_job
 from chaosbench.sweep import compose_base, expand
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -34,8 +35,8 @@ def test_every_forecaster_config_composes_into_a_model(forecaster, tmp_path):
     preflight(["x", f"forecaster={forecaster}"])
     (job,) = expand([f"forecaster={forecaster}", f"results_dir={tmp_path}"])
     params = dict(job.forecaster_config)
-    cls = resolve_forecaster(params.pop("_target_"))
-    model = cls(seed=0, **params)
+    model = build(params, seed=0)
+    params.pop("_target_")
     assert job.label == forecaster
     assert getattr(model, "hyperparameters", params) == params or not hasattr(model, "defaults")
 

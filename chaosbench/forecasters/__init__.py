@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from .base import Forecaster, NotFittedError
@@ -41,6 +42,7 @@ from .base import Forecaster, NotFittedError
 __all__ = [
     "Forecaster",
     "NotFittedError",
+    "build",
     "conf_dir",
     "load_config",
     "make",
@@ -182,13 +184,20 @@ def _inherit(path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def build(config: Mapping[str, Any], **overrides: Any) -> Any:
+    """Instantiate ``config["_target_"]`` with the config's other entries, updated with
+    ``overrides`` (``seed`` among them): ``build(job.forecaster_config, seed=job.seed)``."""
+    params = {**config, **overrides}
+    target = params.pop("_target_", None)
+    if not target:
+        raise ValueError("forecaster config has no _target_ (the class to build)")
+    return resolve(str(target))(**params)
+
+
 def make(name: str, **overrides: Any) -> Forecaster:
-    """Build forecaster ``name`` from its YAML defaults, updated with ``overrides``.
+    """Build forecaster ``name`` from its configuration, updated with ``overrides``.
 
     ``make("esn", seed=3, units=200)``. Unknown names and hyperparameters raise ValueError listing
     the valid ones.
     """
-    cfg = load_config(name)
-    cls = resolve(cfg.pop("_target_"))
-    cfg.update(overrides)
-    return cls(**cfg)
+    return build(load_config(name), **overrides)
