@@ -208,6 +208,59 @@ def test_ill_typed_hyperparameter_and_seed_rejected():
         make("esn", leak_rate=0.0)
 
 
+def test_out_of_range_hyperparameter_names_the_constraint():
+    with pytest.raises(ValueError, match=r"^ESN: leak_rate must be in \(0, 2\), got 2\.0$"):
+        make("esn", leak_rate=2.0)
+    with pytest.raises(ValueError, match=r"^RandomForest: max_depth must be null or an int >= 1"):
+        make("random_forest", max_depth=0)
+    with pytest.raises(ValueError, match=r"^FFT: trend must be one of null, 'poly', 'exp'"):
+        make("fft", trend="linear")
+    with pytest.raises(ValueError, match="relu_units must be in \\[0, latent_dim\\]"):
+        make("alrnn", relu_units=21)  # a rule across two hyperparameters: the class's hook
+
+
+def test_constraint_types():
+    from chaosbench.forecasters.constraints import Interval, Options, OrNone, Pattern
+
+    at_least_one, positive, fraction = Interval(1), Interval(0, closed="neither"), \
+        Interval(0, 1, closed="right")
+    assert (str(at_least_one), str(positive), str(fraction)) == (">= 1", "> 0", "in (0, 1]")
+    assert at_least_one.holds(1) and not at_least_one.holds(0)
+    assert not at_least_one.holds(True) and not at_least_one.holds("2")
+    assert positive.holds(1e-9) and not positive.holds(0.0)
+    assert fraction.holds(1) and not fraction.holds(0) and not fraction.holds(1.5)
+    assert str(Interval(None, 3, closed="neither")) == "< 3" and str(Interval(-1)) == ">= -1"
+    season = OrNone(Interval(2, integer=True))
+    assert str(season) == "null or an int >= 2"
+    assert season.holds(None) and season.holds(2) and not season.holds(2.0)
+    assert not season.holds(1)
+    options = Options(None, "poly")
+    assert str(options) == "one of null, 'poly'" and options.holds(None)
+    assert not options.holds("exp") and not Options(1).holds(True)
+    device = Pattern(r"cpu|cuda(:\d+)?", "cpu or cuda[:N]")
+    assert device.holds("cuda:1") and not device.holds("cuda:") and not device.holds(1)
+    with pytest.raises(ValueError, match="closed must be one of"):
+        Interval(0, closed="open")
+
+
+def test_constraints_must_name_hyperparameters():
+    from chaosbench.forecasters.constraints import Interval
+
+    with pytest.raises(TypeError, match=r"constraints name no hyperparameter: \['unitz'\]"):
+        type("Bad", (LinearAR,), {"defaults": {"lags": 2}, "constraints": {"unitz": Interval(1)}})
+    # A subclass that drops a hyperparameter drops its inherited constraint.
+    fewer = type("Fewer", (LinearAR,), {"defaults": {"lags": 2}})
+    assert set(fewer.constraints) == {"lags"} and fewer(lags=2).hyperparameters == {"lags": 2}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_defaults_satisfy_their_constraints(name):
+    cls = type(make(name))
+    assert set(cls.constraints) <= set(cls.defaults)
+    for key, constraint in cls.constraints.items():
+        assert constraint.holds(cls.defaults[key]), f"default {key} is not {constraint}"
+
+
 def test_conf_dir_is_the_repository_conf():
     assert forecasters.conf_dir() == Path(__file__).resolve().parents[1] / "conf"
 

@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Mapping
 import torch
 from torch import nn
 
+from .constraints import Constraint, Interval
 from .sequence import COMMON_DEFAULTS, SequenceForecaster
 
 __all__ = ["LTC", "CfC"]
@@ -44,11 +45,7 @@ class _Readout(nn.Module):
 
 class _NcpsForecaster(SequenceForecaster):
     library: ClassVar[str] = "ncps"
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["units"] < 1:
-            raise ValueError(f"{type(self).__name__}: units must be >= 1, got {hp['units']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"units": Interval(1)}
 
     def _run(self, net: nn.Module, inputs: torch.Tensor, state: Any = None) -> tuple:
         return net(inputs, state)
@@ -66,11 +63,7 @@ class LTC(_NcpsForecaster):
         "batch_size": 16,
         "iterations": 200,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["ode_unfolds"] < 1:
-            raise ValueError(f"LTC: ode_unfolds must be >= 1, got {hp['ode_unfolds']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"ode_unfolds": Interval(1)}
 
     def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
         from ncps.torch import LTC as NcpsLTC
@@ -91,11 +84,8 @@ class CfC(_NcpsForecaster):
         **COMMON_DEFAULTS,
         "iterations": 300,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["backbone_units"] < 1 or hp["backbone_layers"] < 1:
-            raise ValueError("CfC: backbone_units and backbone_layers must be >= 1")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "backbone_units": Interval(1), "backbone_layers": Interval(1)}
 
     def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
         from ncps.torch import CfC as NcpsCfC
