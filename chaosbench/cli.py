@@ -10,7 +10,8 @@ naming what was wrong, what is valid and the nearest name, exit status 2, and no
   forecasters registered from Python or by package entry points;
 * every value of a job setting (``seed``, ``timeout_s``, ``threads``, ``force``, ``retry``, ...)
   is checked against :mod:`chaosbench.settings`; ``protocol.<field>`` against the protocol's
-  fields; ``forecaster.<hyperparameter>`` by building the model with it;
+  fields; ``forecaster.<hyperparameter>`` by building the model with it (and handed to Hydra as
+  ``++forecaster.<hyperparameter>``: the YAML names the class, the class holds the defaults);
 * ``system=all`` (every chaotic system), ``forecaster=all`` and ``protocol=all`` expand into
   comma lists, which imply ``-m``;
 * Hydra's own flags pass through untouched: ``--cfg job``, ``-c job``, ``--config-dir DIR``,
@@ -260,6 +261,10 @@ def preflight(argv: list[str]) -> list[str]:
                 chosen_forecasters = values
         elif key.startswith("protocol."):
             _check_protocol_field(key.split(".", 1)[1], _values(override))
+        elif key.startswith("forecaster.") and not (override.is_add() or override.is_force_add()):
+            # A hyperparameter's default lives in its class, not in the composed YAML: Hydra
+            # sets it as a new key (the job completes the rest, chaosbench.sweep).
+            text = f"++{text}"
         elif not key.startswith("forecaster."):
             _check_setting(key, _values(override))
         expanded.append(text)

@@ -266,13 +266,22 @@ def test_conf_dir_is_the_repository_conf():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_config_mirrors_class(name):
+def test_config_names_the_class_which_holds_the_defaults(name):
+    """The class is the one source of every default: the YAML file holds ``_target_`` (and
+    comments) only, and the loaded config is the class's defaults."""
+    from omegaconf import OmegaConf
+
+    if name in forecasters.registered():
+        pytest.skip("registered from Python: no YAML file")
+    raw = OmegaConf.to_container(OmegaConf.load(forecasters.conf_dir() / "forecaster"
+                                                / f"{name}.yaml"))
     cfg = forecasters.load_config(name)
     model = make(name)
     cls = type(model)
-    assert cfg.pop("_target_") == f"{cls.__module__}.{cls.__qualname__}"
+    assert list(raw) == ["_target_"], "hyperparameters and defaults belong in the class"
+    assert cfg.pop("_target_") == raw["_target_"] == f"{cls.__module__}.{cls.__qualname__}"
     assert cls.name == name
-    assert cfg == dict(cls.defaults), "YAML and class defaults drifted apart"
+    assert cfg == dict(cls.defaults)
     assert model.hyperparameters == cfg and model.seed == 0
     assert isinstance(cls.family, str) and isinstance(cls.library, str)
     assert cls.family in FAMILIES
@@ -303,10 +312,19 @@ def test_paper_profiles_exist_for_reduced_deep_models():
 def test_paper_profile_mirrors_the_default(name):
     """Same class and the same (complete) set of hyperparameters as the default config, a
     heavier budget, and a comment saying where the numbers come from."""
+    from omegaconf import OmegaConf
+
     base = name.split("/", 1)[1]
     cfg, default = forecasters.load_config(name), forecasters.load_config(base)
     assert cfg["_target_"] == default["_target_"] and set(cfg) == set(default)
     assert cfg != default
+    # The file inherits its base and holds only what it changes.
+    raw = OmegaConf.to_container(OmegaConf.load(forecasters.conf_dir() / "forecaster"
+                                                / f"{name}.yaml"))
+    assert raw.pop("defaults") == [f"/forecaster/{base}@_here_", "_self_"]
+    assert raw and set(raw) < set(default) - {"_target_"}
+    unchanged = [k for k, v in raw.items() if v == default[k] and type(v) is type(default[k])]
+    assert not unchanged, f"the profile restates the base's {unchanged}"
     assert cfg.get("n_epochs", 0) >= default.get("n_epochs", 0)
     text = (forecasters.conf_dir() / "forecaster" / f"{name}.yaml").read_text()
     assert "Source:" in text

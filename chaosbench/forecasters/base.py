@@ -124,7 +124,7 @@ def _coerce(cls_name: str, key: str, value: Any, default: Any) -> Any:
 class Forecaster(abc.ABC):
     """Abstract forecaster: ``fit(train, dt)`` then ``predict(horizon, context=None)``."""
 
-    #: Registry name; ``conf/forecaster/<name>.yaml`` holds its configuration.
+    #: Registry name; ``conf/forecaster/<name>.yaml`` names the class.
     name: ClassVar[str]
     #: Model family: baseline, reservoir, neural_ode, deep_learning or symbolic.
     family: ClassVar[str]

@@ -6,7 +6,8 @@ points of the series (or of ``context``). The modules here are adapters onto eac
 library; those libraries are the ``foundation`` extra (``pip install 'chaosbench[foundation]'``)
 and are imported only when a model is fitted.
 
-Settings every adapter shares (``conf/forecaster/<name>.yaml`` lists them with their defaults):
+Settings every adapter shares (:data:`DEFAULTS`, with their defaults; ``constraints`` on
+:class:`PretrainedForecaster` their valid values):
 
 * ``weights``: a local directory holding the model's files, or a hub id (``amazon/chronos-bolt-
   small``) that the library's own loader resolves from its cache or the hub. Without network a hub
