@@ -13,8 +13,9 @@ Adding a darts model is one small class and one YAML file::
 
 Every hyperparameter that is not one of the adapter's own (``adapter_keys``) is passed unchanged
 to the darts model's constructor, so ``defaults`` (and overrides) use darts' argument names; the
-YAML file names the class. ``DartsForecaster`` works for any darts model; ``DartsTorchForecaster`` adds what darts' torch models need: the seed
-as ``random_state``, ``learning_rate`` as ``optimizer_kwargs={"lr": ...}``, and a quiet
+YAML file names the class. ``DartsForecaster`` works for any darts model;
+``DartsTorchForecaster`` adds what darts' torch models need: the seed as ``random_state``,
+``learning_rate`` as ``optimizer_kwargs={"lr": ...}``, and a quiet
 PyTorch Lightning trainer (no logger, no checkpoints, no progress bar or model summary, on
 ``accelerator``) rooted in a temporary directory, so nothing is written to the working directory.
 

@@ -77,7 +77,9 @@ class ARIMA(_Local):
     }
 
     constraints: ClassVar[Mapping[str, Constraint]] = {
-        "p": Interval(0), "d": Interval(0), "q": Interval(0), "method": Options("CSS-ML", "ML", "CSS")}
+        "p": Interval(0), "d": Interval(0), "q": Interval(0),
+        "method": Options("CSS-ML", "ML", "CSS"),
+    }
 
     def darts_kwargs(self) -> dict[str, Any]:
         hp = self.hyperparameters

@@ -44,8 +44,27 @@ class _Readout(nn.Module):
 
 
 class _NcpsForecaster(SequenceForecaster):
+    """``ncps.torch.<ncps_class>(n_inputs, units, batch_first=True, **keyword arguments)`` read
+    out by a linear head: the keyword arguments are the hyperparameters in ``ncps_keys`` and
+    the fixed ``ncps_settings``."""
+
     library: ClassVar[str] = "ncps"
     constraints: ClassVar[Mapping[str, Constraint]] = {"units": Interval(1)}
+    #: The network's class in ``ncps.torch``.
+    ncps_class: ClassVar[str]
+    #: Hyperparameters passed to it by name.
+    ncps_keys: ClassVar[tuple[str, ...]] = ()
+    #: Keyword arguments it always gets.
+    ncps_settings: ClassVar[Mapping[str, Any]] = {}
+
+    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
+        import ncps.torch
+
+        hp = self.hyperparameters
+        rnn = getattr(ncps.torch, self.ncps_class)(
+            n_inputs, hp["units"], batch_first=True, **{k: hp[k] for k in self.ncps_keys},
+            **self.ncps_settings)
+        return _Readout(rnn, hp["units"], n_outputs)
 
     def _run(self, net: nn.Module, inputs: torch.Tensor, state: Any = None) -> tuple:
         return net(inputs, state)
@@ -64,13 +83,8 @@ class LTC(_NcpsForecaster):
         "iterations": 200,
     }
     constraints: ClassVar[Mapping[str, Constraint]] = {"ode_unfolds": Interval(1)}
-
-    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
-        from ncps.torch import LTC as NcpsLTC
-
-        hp = self.hyperparameters
-        rnn = NcpsLTC(n_inputs, hp["units"], batch_first=True, ode_unfolds=hp["ode_unfolds"])
-        return _Readout(rnn, hp["units"], n_outputs)
+    ncps_class: ClassVar[str] = "LTC"
+    ncps_keys: ClassVar[tuple[str, ...]] = ("ode_unfolds",)
 
 
 class CfC(_NcpsForecaster):
@@ -86,11 +100,6 @@ class CfC(_NcpsForecaster):
     }
     constraints: ClassVar[Mapping[str, Constraint]] = {
         "backbone_units": Interval(1), "backbone_layers": Interval(1)}
-
-    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
-        from ncps.torch import CfC as NcpsCfC
-
-        hp = self.hyperparameters
-        rnn = NcpsCfC(n_inputs, hp["units"], batch_first=True, backbone_units=hp["backbone_units"],
-                      backbone_layers=hp["backbone_layers"], backbone_dropout=0.0)
-        return _Readout(rnn, hp["units"], n_outputs)
+    ncps_class: ClassVar[str] = "CfC"
+    ncps_keys: ClassVar[tuple[str, ...]] = ("backbone_units", "backbone_layers")
+    ncps_settings: ClassVar[Mapping[str, Any]] = {"backbone_dropout": 0.0}
