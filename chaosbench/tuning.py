@@ -33,8 +33,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -44,6 +42,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 import yaml
+
+from chaosbench.systemfile import write_text
 
 __all__ = ["SEARCH_SPACES", "search_space", "open_storage", "score", "consistent", "tuning_seed", "tuning_split", "tune_system",
            "TuneResult", "tuned_path", "read_tuned", "write_tuned", "tuned_config",
@@ -337,13 +337,10 @@ def write_tuned(path: Path, *, forecaster: str, protocol: str, results: list[Tun
             systems[r.system] = {"values": r.params, "score": round(r.value, 6),
                                  "trials": r.n_complete, "data_hash": system_data_hash(r.system)}
         data = {**data, **header, "systems": dict(sorted(systems.items()))}
-        text = (f"# Tuned values of {forecaster} under protocol {protocol}, written by "
-                f"chaosbench tune (chaosbench.tuning).\n"
-                + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_text(path, f"# Tuned values of {forecaster} under protocol {protocol}, written by "
+                         f"chaosbench tune (chaosbench.tuning).\n"
+                         + yaml.safe_dump(data, sort_keys=False, default_flow_style=None,
+                                          width=100))
     return path
 
 
