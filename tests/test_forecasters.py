@@ -1,10 +1,12 @@
 """Conformance suite over the forecaster registry, plus the quality floors on Lorenz.
 
 Fast part: every configured forecaster (the whole zoo: ``names()``), with a tiny training budget
-(constructor overrides in ``TINY``), is checked for shapes (univariate and multivariate), finite
-forecasts, determinism under a seed, horizon and context handling, no state leaking out of a job
-(global numpy / random / torch generators, torch and BLAS / OpenMP thread counts, working
-directory and files in it), and clear errors on bad input; paper profiles mirror their defaults;
+(constructor overrides in ``TINY``), passes every check of the public conformance suite
+(``chaosbench.forecasters.checks.CHECKS``, what ``check_forecaster`` runs on a user's model):
+shapes (univariate and multivariate), finite forecasts, determinism under a seed, horizon and
+context handling, no state leaking out of a job (global numpy / random / torch generators, torch
+and BLAS / OpenMP thread counts, working directory and files in it), and clear errors on bad
+input; its YAML names the class, which holds the defaults; paper profiles change their defaults;
 univariate-only darts models run per dimension and the runner's rows say so. Pretrained models
 run on tiny random weights saved by their own libraries (``tiny_pretrained``; skipped without the
 foundation extra), ``external`` on a script in a second process.
@@ -18,8 +20,6 @@ forecast on sMAPE over the first Lyapunov time. Run ``-s`` to print the figures.
 from __future__ import annotations
 
 import functools
-import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -34,11 +34,11 @@ import chaosbench
 import chaosbench.metrics
 
 import chaosbench.forecasters as forecasters
-from chaosbench.forecasters import Forecaster, NotFittedError, make, names
+from chaosbench.forecasters import Forecaster, make, names
 from chaosbench.forecasters.base import nan_padded
+from chaosbench.forecasters.checks import CHECKS
 from chaosbench.forecasters.baselines import LinearAR
 from chaosbench.forecasters.darts_models import DartsForecaster
-from chaosbench.threads import ENV_VARS
 
 # ------------------------------------------------------------------------------------------------
 # Data and metrics: the catalogue and the metrics registry.
@@ -164,15 +164,6 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
-
-
-def _rng_state() -> tuple:
-    return (np.random.get_state(), random.getstate(), torch.get_rng_state())
-
-
-def _same_rng_state(a: tuple, b: tuple) -> bool:
-    np_same = a[0][0] == b[0][0] and np.array_equal(a[0][1], b[0][1]) and a[0][2:] == b[0][2:]
-    return np_same and a[1] == b[1] and torch.equal(a[2], b[2])
 
 
 def test_registry_lists_the_benchmark_models():
@@ -344,133 +335,33 @@ def test_univariate_flag_matches_darts(name):
     assert type(model).multivariate == model._build().supports_multivariate
 
 
+def _params(name: str) -> tuple[type, dict]:
+    """The class of configuration ``name`` and its hyperparameters, with the tiny budget."""
+    config = forecasters.load_config(name)
+    budget = TINY[name]() if callable(TINY[name]) else TINY[name]
+    return forecasters.resolve(config.pop("_target_")), {**config, **budget}
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
 @pytest.mark.parametrize("name", NAMES)
-def test_multivariate_shapes_finite_and_no_files(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    model = _build(name).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
-    out = model.predict(HORIZON)
-    assert out.shape == (HORIZON, 3) and out.dtype == np.float64
-    assert np.all(np.isfinite(out))
-    assert list(tmp_path.iterdir()) == [], "the forecaster wrote into the working directory"
+def test_conformance(name, check):
+    """Every configuration passes every check of the public suite that users run on their own
+    models (``chaosbench.forecasters.checks``): shapes on multivariate and univariate data,
+    horizon prefixes, determinism under a seed (and stochasticity as declared), no global state
+    touched, context handling and clear errors on bad input."""
+    cls, params = _params(name)
+    CHECKS[check](cls, params)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_univariate_shapes(name):
-    out = _fitted(name, "uni").predict(HORIZON)
-    assert out.shape == (HORIZON, 1)
-    assert np.all(np.isfinite(out))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_horizon_honoured_and_prefix_consistent(name):
+def test_a_new_context_moves_the_forecast(name):
     model = _fitted(name)
-    one, short, long = model.predict(1), model.predict(5), model.predict(HORIZON)
-    assert one.shape == (1, 3) and short.shape == (5, 3) and long.shape == (HORIZON, 3)
-    # Forecasts are closed-loop recursions, so a shorter horizon is a prefix of a longer one.
-    # Tolerance: sindy's adaptive solver takes slightly different steps for a different end
-    # time (rtol 1e-9); darts works in float32.
-    np.testing.assert_allclose(long[:5], short, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(long[:1], one, rtol=1e-5, atol=1e-4)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_deterministic_under_seed(name):
-    # A different global random state must not matter: models use only their own seed.
-    np.random.seed(99)
-    random.seed(99)
-    torch.manual_seed(99)
-    again = _build(name, seed=0).fit(_data("multi")[:N_TRAIN], LORENZ_DT).predict(HORIZON)
-    np.testing.assert_array_equal(again, _fitted(name).predict(HORIZON))
-    np.testing.assert_array_equal(_fitted(name).predict(HORIZON), _fitted(name).predict(HORIZON))
-    other = _fitted(name, seed=1).predict(HORIZON)
-    if type(_fitted(name)).stochastic:
-        assert not np.array_equal(other, again), "a different seed should change the model"
-    else:
-        np.testing.assert_array_equal(other, again)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_context(name):
-    model = _fitted(name)
-    train = _data("multi")[:N_TRAIN]
-    # No context means: continue from the end of the training series.
-    np.testing.assert_allclose(model.predict(HORIZON, context=train), model.predict(HORIZON),
-                               rtol=1e-9, atol=1e-9)
-    # A new window forecasts from its own end.
     window = _data("multi")[N_TRAIN + 40 : N_TRAIN + 100]
     out = model.predict(HORIZON, context=window)
-    assert out.shape == (HORIZON, 3) and np.all(np.isfinite(out))
-    if name != "mean":
+    if name != "mean":  # the mean model forecasts the training mean, whatever the context
         assert not np.allclose(out, model.predict(HORIZON))
     if name == "naive":
         np.testing.assert_array_equal(out, np.repeat(window[-1:], HORIZON, axis=0))
-    with pytest.raises(ValueError, match="dimension"):
-        model.predict(HORIZON, context=window[:, :2])
-    if model.min_context_points > 1:
-        with pytest.raises(ValueError, match="at least"):
-            model.predict(HORIZON, context=window[: model.min_context_points - 1])
-
-
-def _thread_limits() -> list:
-    """Thread-pool sizes of every loaded BLAS / OpenMP runtime (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
-
-    return sorted((i["user_api"], i["internal_api"], i["num_threads"]) for i in threadpool_info())
-
-
-_THREAD_VARS = ENV_VARS
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_global_state_untouched(name, tmp_path, monkeypatch):
-    """Global numpy / random / torch generators, thread counts (torch, BLAS / OpenMP pools,
-    environment), working directory and its contents: one job leaves nothing for the next."""
-    monkeypatch.chdir(tmp_path)
-    np.random.seed(1234)
-    random.seed(1234)
-    torch.manual_seed(1234)
-    before = _rng_state()
-    threads, cwd = torch.get_num_threads(), os.getcwd()
-    env = {k: os.environ.get(k) for k in _THREAD_VARS}
-    model = _build(name, seed=3)  # the model's libraries are imported from here on
-    pools = _thread_limits()
-    model.fit(_data("multi")[:N_TRAIN], LORENZ_DT)
-    model.predict(HORIZON)
-    model.predict(HORIZON, context=_data("multi")[-60:])
-    assert _same_rng_state(before, _rng_state())
-    assert torch.get_num_threads() == threads and os.getcwd() == cwd
-    assert {k: os.environ.get(k) for k in _THREAD_VARS} == env
-    loaded = {p[:2] for p in pools}
-    assert [p for p in _thread_limits() if p[:2] in loaded] == pools
-    # Nothing written where a job runs (darts_logs/, lightning_logs/, checkpoints, ...).
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_bad_inputs(name):
-    model = _build(name)
-    x = _data("multi")[:N_TRAIN]
-    with pytest.raises(NotFittedError, match="fit"):
-        model.predict(5)
-    with pytest.raises(ValueError, match="2-D"):
-        model.fit(x[:, 0], LORENZ_DT)
-    bad = x.copy()
-    bad[7, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        model.fit(bad, LORENZ_DT)
-    with pytest.raises(ValueError, match="at least"):
-        model.fit(x[: model.min_train_points - 1], LORENZ_DT)
-    for dt in (0.0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="dt"):
-            model.fit(x, dt)
-    fitted = _fitted(name)
-    for horizon in (0, -3, 2.5, True, "5"):
-        with pytest.raises(ValueError, match="horizon"):
-            fitted.predict(horizon)
-    context = x[-50:].copy()
-    context[-1, 0] = np.inf
-    with pytest.raises(ValueError, match="NaN or inf"):
-        fitted.predict(5, context=context)
 
 
 def test_univariate_models_fit_one_model_per_dimension():
