@@ -35,8 +35,8 @@ from __future__ import annotations
 
 import copy
 import importlib
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from .base import Forecaster, NotFittedError

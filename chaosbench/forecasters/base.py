@@ -14,9 +14,9 @@ its CPU-friendly default) and ``constraints`` (the allowed values,
 ``_predict(horizon, context)``. The base class does everything else:
 
 * validation with clear errors: hyperparameter names, types (those of the defaults) and
-  ``constraints``, ``seed``, ``train`` (2-D, finite,
-  at least ``min_train_points`` rows), ``dt``, ``horizon`` (an int >= 1), ``context`` (same
-  dimension as ``train``, finite, at least ``min_context_points`` rows), predict before fit;
+  ``constraints``, ``seed``, ``train`` (2-D, finite, at least ``min_train_points`` rows), ``dt``,
+  ``horizon`` (an int >= 1), ``context`` (same dimension as ``train``, finite, at least
+  ``min_context_points`` rows), predict before fit;
 * standardisation: when a forecaster has a ``standardize`` hyperparameter set to true, ``_fit`` and
   ``_predict`` see data z-scored with the training mean and standard deviation, and forecasts are
   mapped back;
