@@ -24,7 +24,7 @@ from chaosbench import metrics  # noqa: E402
 from chaosbench.datacache import split_for  # noqa: E402
 from chaosbench.guard import check_forecast  # noqa: E402
 from chaosbench.protocol import Protocol  # noqa: E402
-from chaosbench.runner import Job, _fit_predict, _write, resolve_forecaster, run_job  # noqa: E402
+from chaosbench.runner import Job, _fit_predict, _write, run_job  # noqa: E402
 
 NAIVE = {"_target_": "chaosbench.forecasters.baselines.Naive"}
 
@@ -32,8 +32,7 @@ NAIVE = {"_target_": "chaosbench.forecasters.baselines.Naive"}
 def in_process(job: Job) -> None:
     protocol = Protocol.from_config(job.protocol)
     split = split_for(job.system, protocol, job.seed, job.folder.parent / ".data")
-    cls = resolve_forecaster(NAIVE["_target_"])
-    out = _fit_predict(cls, job, np.array(split.train), split.dt, len(split.test))
+    out = _fit_predict(job, np.array(split.train), split.dt, len(split.test))
     verdict = check_forecast(out["forecast"], split.test.shape, split.train)
     scores = metrics.compute(split.test, verdict.forecast, y_train=split.train, dt=split.dt,
                              max_lyapunov=split.max_lyapunov)

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import difflib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from chaosbench import systemfile
 from chaosbench.dynamics import System
 from chaosbench.paths import data_dir
+from chaosbench.suggest import suggest  # re-exported: callers import it from here
 
 __all__ = ["systems", "system", "load_spec", "validate", "SpecError", "suggest", "system_path",
            "write_block", "AUTHORED", "COMPUTED"]
@@ -33,17 +33,6 @@ _FLAGS = ("nonautonomous", "hamiltonian", "delay")
 
 class SpecError(ValueError):
     """A system file is malformed."""
-
-
-def suggest(name: str, valid: list[str] | tuple[str, ...], what: str) -> str:
-    """An error message for an unknown ``name``: the closest valid names, then all of them."""
-    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.5)
-    if not close:
-        lowered = {v.lower(): v for v in valid}
-        close = [lowered[c] for c in difflib.get_close_matches(name.lower(), list(lowered), n=3)]
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    shown = ", ".join(valid) if len(valid) <= 40 else ", ".join(valid[:40]) + ", ..."
-    return f"unknown {what} {name!r}.{hint} Valid {what}s ({len(valid)}): {shown}"
 
 
 def _directory() -> Path:

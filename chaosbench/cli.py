@@ -10,7 +10,8 @@ naming what was wrong, what is valid and the nearest name, exit status 2, and no
   forecasters registered from Python or by package entry points;
 * every value of a job setting (``seed``, ``timeout_s``, ``threads``, ``force``, ``retry``, ...)
   is checked against :mod:`chaosbench.settings`; ``protocol.<field>`` against the protocol's
-  fields; ``forecaster.<hyperparameter>`` by building the model with it;
+  fields; ``forecaster.<hyperparameter>`` by building the model with it (and handed to Hydra as
+  ``++forecaster.<hyperparameter>``: the YAML names the class, the class holds the defaults);
 * ``system=all`` (every chaotic system), ``forecaster=all`` and ``protocol=all`` expand into
   comma lists, which imply ``-m``;
 * Hydra's own flags pass through untouched: ``--cfg job``, ``-c job``, ``--config-dir DIR``,
@@ -26,9 +27,10 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from chaosbench.catalogue import suggest, systems
+from chaosbench.catalogue import systems
 from chaosbench.options import all_choices, choices, launchers
 from chaosbench.paths import data_dir
+from chaosbench.suggest import suggest
 
 __all__ = ["UsageError", "preflight", "count_jobs", "Progress", "main", "split_argv",
            "all_choices", "choices"]
@@ -175,12 +177,12 @@ def _check_hyperparameter(forecasters: list[str], key: str, values: list[Any]) -
                 "it has none"
             raise UsageError(f"forecaster {name!r} has no hyperparameter {key!r}; {hint}")
         try:
-            cls = registry.resolve(cfg.pop("_target_"))
+            registry.resolve(cfg["_target_"])
         except (ImportError, TypeError) as error:
             raise UsageError(f"forecaster {name!r}: {error}") from None
         for value in values:
             try:
-                cls(seed=0, **{**cfg, key: value})
+                registry.build({**cfg, key: value}, seed=0)
             except (ValueError, TypeError) as error:
                 raise UsageError(f"forecaster.{key}={value!r}: {' '.join(str(error).split())}") \
                     from None
@@ -259,6 +261,10 @@ def preflight(argv: list[str]) -> list[str]:
                 chosen_forecasters = values
         elif key.startswith("protocol."):
             _check_protocol_field(key.split(".", 1)[1], _values(override))
+        elif key.startswith("forecaster.") and not (override.is_add() or override.is_force_add()):
+            # A hyperparameter's default lives in its class, not in the composed YAML: Hydra
+            # sets it as a new key (the job completes the rest, chaosbench.sweep).
+            text = f"++{text}"
         elif not key.startswith("forecaster."):
             _check_setting(key, _values(override))
         expanded.append(text)

@@ -52,11 +52,11 @@ def _worker(conn, parent: int) -> None:  # pragma: no cover - runs in a worker p
 def _warm(jobs: Sequence[Job]) -> None:
     """Import every model class and load the integrator once, before the workers fork, so no
     job pays for an import or a kernel load (nor records it as fit time)."""
-    from chaosbench.runner import resolve_forecaster
+    from chaosbench.forecasters import resolve
 
     for target in {str(j.forecaster_config.get("_target_", "")) for j in jobs}:
         with contextlib.suppress(Exception):  # the job itself will report a bad target
-            resolve_forecaster(target)
+            resolve(target)
     with contextlib.suppress(Exception):
         from chaosbench.catalogue import system
 

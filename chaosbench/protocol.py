@@ -46,7 +46,7 @@ class Protocol:
     def check_field(cls, key: str, value: Any) -> None:
         """Raise ValueError (one line) unless ``value`` is valid for field ``key``."""
         if key not in _FIELD_RULES:
-            from chaosbench.catalogue import suggest
+            from chaosbench.suggest import suggest
 
             raise ValueError(suggest(key, sorted(_FIELD_RULES), "protocol setting"))
         valid, test = _FIELD_RULES[key]

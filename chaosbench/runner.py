@@ -27,7 +27,6 @@ import fcntl
 import json
 import math
 import os
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -37,15 +36,16 @@ from typing import Any, Iterator, Mapping
 import numpy as np
 
 from chaosbench import metrics
+from chaosbench.forecasters import build, resolve
 from chaosbench.guard import check_forecast
 from chaosbench.isolation import describe_exception, run_isolated
 from chaosbench.protocol import Protocol
 from chaosbench.results import (code_version, config_hash, job_id, job_path, package_versions,
                                 read_job, write_forecast, write_rows)
 from chaosbench.settings import check as check_setting
+from chaosbench.threads import limited
 
-__all__ = ["Job", "JobResult", "run_job", "record_lost", "build_forecaster", "resolve_forecaster",
-           "FINAL"]
+__all__ = ["Job", "JobResult", "run_job", "record_lost", "FINAL"]
 
 #: Stored outcomes that ``retry=failed`` (the default) keeps.
 FINAL = ("ok", "diverged")
@@ -121,35 +121,6 @@ class JobResult:
     scores: dict[str, float] = field(default_factory=dict)
 
 
-def resolve_forecaster(target: str) -> type:
-    """The class named by a ``_target_`` (imported here, so a forked child starts warm)."""
-    from chaosbench.forecasters import resolve
-
-    return resolve(target)
-
-
-def build_forecaster(config: Mapping[str, Any], seed: int):
-    """Instantiate ``config['_target_']`` with the other entries and ``seed``."""
-    params = dict(config)
-    target = params.pop("_target_", None)
-    if not target:
-        raise ValueError("forecaster config has no _target_ (the class to build)")
-    return resolve_forecaster(str(target))(seed=seed, **params)
-
-
-@contextlib.contextmanager
-def limited_threads(n: int) -> Iterator[None]:
-    """Cap BLAS/OpenMP pools, and torch's intra-op threads if torch is loaded, at ``n`` (parallel
-    jobs fighting over the cores make torch 30-100x slower). Never imports torch itself."""
-    from threadpoolctl import threadpool_limits
-
-    torch = sys.modules.get("torch")
-    with threadpool_limits(limits=n):
-        if torch is not None:
-            torch.set_num_threads(n)
-        yield
-
-
 def log_job(job: Job, status: str, reason: str) -> None:
     """Append one line to ``results/<sweep>/jobs.log`` (a single small O_APPEND write, so lines
     from concurrent jobs never interleave); the progress bar counts the lines of its own run."""
@@ -202,12 +173,10 @@ def _should_run(job: Job) -> tuple[bool, str]:
     return False, stored
 
 
-def _fit_predict(cls: type, job: Job, train: np.ndarray, dt: float, horizon: int):
+def _fit_predict(job: Job, train: np.ndarray, dt: float, horizon: int):
     """The child's work: build, fit and predict. ``train`` is the child's own read-only copy."""
-    with limited_threads(job.threads):
-        params = dict(job.forecaster_config)
-        params.pop("_target_", None)
-        model = cls(seed=job.seed, **params)
+    with limited(job.threads):
+        model = build(job.forecaster_config, seed=job.seed)
         per_dimension = not getattr(model, "multivariate", True) and train.shape[1] > 1
         t0 = time.perf_counter()
         model.fit(train, dt)
@@ -255,13 +224,13 @@ def _run_claimed(job: Job) -> JobResult:
     try:
         cache = job.folder.parent / ".data" if job.data_cache else None
         split = split_for(job.system, protocol, job.seed, cache)
-        cls = resolve_forecaster(str(job.forecaster_config.get("_target_", "")))
+        resolve(str(job.forecaster_config.get("_target_", "")))  # imported here: a warm child
     except Exception as error:  # bad data or config: the job's row says so
         status, reason = "failed", describe_exception(error)
     if split is not None and status == "ok":
         train = np.array(split.train, dtype=np.float64, copy=True)  # owns its memory: no .base
         train.flags.writeable = False
-        outcome = run_isolated(lambda: _fit_predict(cls, job, train, split.dt, len(split.test)),
+        outcome = run_isolated(lambda: _fit_predict(job, train, split.dt, len(split.test)),
                                timeout_s=job.timeout_s)
         if outcome.kind == "returned":
             out = outcome.value

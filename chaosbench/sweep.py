@@ -5,7 +5,9 @@
 The named sweep's ``hydra.sweeper.params`` come first and the command line overrides them, as in
 Hydra's basic sweeper. Composing a config costs tens of milliseconds, so :func:`expand` composes
 once per combination of config-group choices (``forecaster=``, ``protocol=``, ...) and applies
-plain value overrides (``system=``, ``seed=``, ``forecaster.units=``) to a copy.
+plain value overrides (``system=``, ``seed=``, ``forecaster.units=``) to a copy. A forecaster's
+YAML names its class; every hyperparameter comes from the class's ``defaults``
+(:func:`chaosbench.forecasters.with_defaults`), so each job holds the complete set.
 
 :func:`job_from_config` turns one composed config into a :class:`~chaosbench.runner.Job`; the
 ``bench`` app uses it too, so every launcher builds the same jobs. A job's ``label`` is the
@@ -36,10 +38,11 @@ def variant_label(name: str, prefix: str, overrides: Iterable[str]) -> str:
 def job_from_config(cfg: Mapping[str, Any], choices: Mapping[str, Any], overrides: Iterable[str]):
     """The :class:`~chaosbench.runner.Job` of one composed bench config (a resolved plain
     mapping, without the ``hydra`` node)."""
+    from chaosbench.forecasters import with_defaults
     from chaosbench.runner import Job
 
     overrides = [o.lstrip("+") for o in overrides]
-    forecaster_cfg = copy.deepcopy(dict(cfg["forecaster"]))
+    forecaster_cfg = with_defaults(copy.deepcopy(dict(cfg["forecaster"])))
     name = str(choices.get("forecaster") or "custom")
     default_target = None
     if any(o.startswith("forecaster._target_=") for o in overrides):
@@ -134,6 +137,8 @@ def expand(overrides: list[str], *, config_dir: str | None = None,
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
+    from chaosbench.forecasters import with_defaults
+
     parser = OverridesParser.create()
     register_with_hydra()
     base = compose_base(fixed_overrides(overrides), config_dir, extra_dirs)
@@ -162,8 +167,10 @@ def expand(overrides: list[str], *, config_dir: str | None = None,
                            or o.package is not None or _is_group(o.key_or_group, base))
         if structural not in composed:
             full = compose_base(list(structural), config_dir, extra_dirs)
-            composed[structural] = (plain(full),
-                                    OmegaConf.to_container(full.hydra.runtime.choices))
+            base_cfg = plain(full)
+            # Every hyperparameter of the class, so ``forecaster.units=`` finds its key.
+            base_cfg["forecaster"] = with_defaults(base_cfg["forecaster"])
+            composed[structural] = (base_cfg, OmegaConf.to_container(full.hydra.runtime.choices))
         base_cfg, choices = composed[structural]
         cfg = dict(base_cfg)
         for text, o in zip(combo, found):

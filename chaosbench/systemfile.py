@@ -1,4 +1,5 @@
-"""Writing system files: the one place that renders values as YAML and edits ``systems/*.yaml``.
+"""Writing YAML files: the one place that renders values as YAML, edits ``systems/*.yaml`` and
+writes YAML text atomically (system files, ``conf/tuned/``).
 
 System files are written by hand and read by people, so the computed blocks (``statistics:``,
 ``invariants:``, the ``chaotic`` flag and its caveat) are replaced line by line and everything
@@ -8,7 +9,6 @@ folder, then :func:`os.replace`), and a text that does not parse back is never w
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -22,32 +22,24 @@ __all__ = ["render", "block_span", "replace_block", "mark_not_chaotic", "write_t
 
 
 def render(value: Any) -> str:
-    """``value`` in YAML flow style: mappings as ``{k: v, ...}``, lists as ``[...]``, floats with
-    every digit ``repr`` gives (a round trip is exact), strings double-quoted.
-
-    Floats keep a dot in the mantissa (``1.0e-09``, not Python's ``1e-09``, which YAML 1.1 and so
-    PyYAML read back as a string); infinities and NaN are ``.inf``, ``-.inf``, ``.nan``."""
+    """``value`` in YAML flow style: mappings as ``{k: v, ...}``, lists as ``[...]``, strings
+    double-quoted, and numbers, booleans and null as ``yaml.safe_dump`` writes them (the writer of
+    whole documents): floats with every digit ``repr`` gives (a round trip is exact) and a dot in
+    the mantissa (``1.0e-09``, not Python's ``1e-09``, which YAML 1.1 and so PyYAML read back as a
+    string); infinities and NaN as ``.inf``, ``-.inf``, ``.nan``."""
     if isinstance(value, (np.generic, np.ndarray)):
         value = value.tolist()
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {render(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(render(v) for v in value) + "]"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return repr(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        text = repr(value)
-        mantissa, e, exponent = text.partition("e")
-        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else text
+    if value is None or isinstance(value, (bool, int, float)):
+        return _SCALARS.represent_data(value).value
     return yaml.safe_dump(str(value), default_style='"', width=10_000).strip()
+
+
+#: PyYAML's safe representer: how ``yaml.safe_dump`` writes a scalar.
+_SCALARS = yaml.SafeDumper(None)
 
 
 def block_span(lines: list[str], key: str) -> tuple[int | None, int]:

@@ -33,8 +33,6 @@ import hashlib
 import itertools
 import json
 import math
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -44,6 +42,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 import yaml
+
+from chaosbench.systemfile import write_text
 
 __all__ = ["SEARCH_SPACES", "search_space", "open_storage", "score", "consistent", "tuning_seed", "tuning_split", "tune_system",
            "TuneResult", "tuned_path", "read_tuned", "write_tuned", "tuned_config",
@@ -93,7 +93,7 @@ def search_space(forecaster: str, config: Mapping[str, Any],
     space = dict(SEARCH_SPACES.get(_base_name(forecaster), {}))
     space.update(dict(overrides or {}))
     valid = sorted(k for k in config if k != "_target_")
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     for key, values in space.items():
         if key not in valid:
@@ -133,12 +133,6 @@ def tuning_split(system: str, protocol: Mapping[str, Any], seed: int = 0):
                       tuning_seed(seed))
 
 
-def _build(config: Mapping[str, Any], seed: int):
-    from chaosbench.runner import build_forecaster
-
-    return build_forecaster(config, seed)
-
-
 def consistent(config: dict[str, Any]) -> dict[str, Any]:
     """Couplings a sampled value implies: a recurrent model's ``training_length`` is raised to
     its ``input_chunk_length`` (darts requires it)."""
@@ -151,9 +145,10 @@ def score(config: Mapping[str, Any], split, metric: str = "smape", seed: int = 0
     """``metric`` of the forecast of ``split.test`` by ``config`` fitted on ``split.train``;
     +inf when the model fails or diverges (a failed setting must never be chosen)."""
     from chaosbench import metrics
+    from chaosbench.forecasters import build
 
     try:
-        model = _build(config, seed).fit(split.train, split.dt)
+        model = build(config, seed=seed).fit(split.train, split.dt)
         pred = model.predict(len(split.test))
     except Exception:  # noqa: BLE001 - any failure of the model makes this setting the worst
         return math.inf
@@ -345,13 +340,10 @@ def write_tuned(path: Path, *, forecaster: str, protocol: str, results: list[Tun
             systems[r.system] = {"values": r.params, "score": round(r.value, 6),
                                  "trials": r.n_complete, "data_hash": system_data_hash(r.system)}
         data = {**data, **header, "systems": dict(sorted(systems.items()))}
-        text = (f"# Tuned values of {forecaster} under protocol {protocol}, written by "
-                f"chaosbench tune (chaosbench.tuning).\n"
-                + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=100))
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_text(path, f"# Tuned values of {forecaster} under protocol {protocol}, written by "
+                         f"chaosbench tune (chaosbench.tuning).\n"
+                         + yaml.safe_dump(data, sort_keys=False, default_flow_style=None,
+                                          width=100))
     return path
 
 

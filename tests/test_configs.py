@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from chaosbench.cli import choices, launchers, preflight
-from chaosbench.runner import resolve_forecaster, run_job
+from chaosbench.forecasters import build
+from chaosbench.runner import run_job
 from chaosbench.sweep import compose_base, expand
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
@@ -34,10 +35,26 @@ def test_every_forecaster_config_composes_into_a_model(forecaster, tmp_path):
     preflight(["x", f"forecaster={forecaster}"])
     (job,) = expand([f"forecaster={forecaster}", f"results_dir={tmp_path}"])
     params = dict(job.forecaster_config)
-    cls = resolve_forecaster(params.pop("_target_"))
-    model = cls(seed=0, **params)
+    model = build(params, seed=0)
+    params.pop("_target_")
     assert job.label == forecaster
     assert getattr(model, "hyperparameters", params) == params or not hasattr(model, "defaults")
+
+
+def test_a_job_holds_every_hyperparameter_of_its_class(tmp_path):
+    """The YAML names the class; a plain override (and a sweep over it) sets a hyperparameter
+    whose default only the class holds, and the label names only what was changed."""
+    from chaosbench.forecasters.reservoir import ESN
+
+    jobs = expand(["forecaster=esn", "forecaster.units=7,8", f"results_dir={tmp_path}"])
+    assert [j.label for j in jobs] == ["esn[units=7]", "esn[units=8]"]
+    assert [j.forecaster_config for j in jobs] == [
+        {"_target_": "chaosbench.forecasters.reservoir.ESN", **ESN.defaults, "units": n}
+        for n in (7, 8)]
+    (profile,) = expand(["forecaster=paper/esn", f"results_dir={tmp_path}"])
+    assert profile.label == "paper/esn" and profile.forecaster_config["units"] == 500
+    args = preflight(["x", "forecaster=esn", "forecaster.units=7"])
+    assert args[-1] == "++forecaster.units=7"  # Hydra adds the key the YAML does not hold
 
 
 @pytest.mark.parametrize("launcher", [n for n in launchers() if (CONF / "hydra" / "launcher" /

@@ -1,10 +1,12 @@
 """Conformance suite over the forecaster registry, plus the quality floors on Lorenz.
 
 Fast part: every configured forecaster (the whole zoo: ``names()``), with a tiny training budget
-(constructor overrides in ``TINY``), is checked for shapes (univariate and multivariate), finite
-forecasts, determinism under a seed, horizon and context handling, no state leaking out of a job
-(global numpy / random / torch generators, torch and BLAS / OpenMP thread counts, working
-directory and files in it), and clear errors on bad input; paper profiles mirror their defaults;
+(constructor overrides in ``TINY``), passes every check of the public conformance suite
+(``chaosbench.forecasters.checks.CHECKS``, what ``check_forecaster`` runs on a user's model):
+shapes (univariate and multivariate), finite forecasts, determinism under a seed, horizon and
+context handling, no state leaking out of a job (global numpy / random / torch generators, torch
+and BLAS / OpenMP thread counts, working directory and files in it), and clear errors on bad
+input; its YAML names the class, which holds the defaults; paper profiles change their defaults;
 univariate-only darts models run per dimension and the runner's rows say so. Pretrained models
 run on tiny random weights saved by their own libraries (``tiny_pretrained``; skipped without the
 foundation extra), ``external`` on a script in a second process.
@@ -18,8 +20,6 @@ forecast on sMAPE over the first Lyapunov time. Run ``-s`` to print the figures.
 from __future__ import annotations
 
 import functools
-import os
-import random
 import sys
 import time
 from pathlib import Path
@@ -34,8 +34,9 @@ import chaosbench
 import chaosbench.metrics
 
 import chaosbench.forecasters as forecasters
-from chaosbench.forecasters import Forecaster, NotFittedError, make, names
+from chaosbench.forecasters import Forecaster, make, names
 from chaosbench.forecasters.base import nan_padded
+from chaosbench.forecasters.checks import CHECKS
 from chaosbench.forecasters.baselines import LinearAR
 from chaosbench.forecasters.darts_models import DartsForecaster
 
@@ -165,15 +166,6 @@ def _one_torch_thread():
     torch.set_num_threads(previous)
 
 
-def _rng_state() -> tuple:
-    return (np.random.get_state(), random.getstate(), torch.get_rng_state())
-
-
-def _same_rng_state(a: tuple, b: tuple) -> bool:
-    np_same = a[0][0] == b[0][0] and np.array_equal(a[0][1], b[0][1]) and a[0][2:] == b[0][2:]
-    return np_same and a[1] == b[1] and torch.equal(a[2], b[2])
-
-
 def test_registry_lists_the_benchmark_models():
     assert ZOO <= set(NAMES), f"missing: {sorted(ZOO - set(NAMES))}"
     assert NAMES == sorted(NAMES)
@@ -207,18 +199,80 @@ def test_ill_typed_hyperparameter_and_seed_rejected():
         make("esn", leak_rate=0.0)
 
 
+def test_out_of_range_hyperparameter_names_the_constraint():
+    with pytest.raises(ValueError, match=r"^ESN: leak_rate must be in \(0, 2\), got 2\.0$"):
+        make("esn", leak_rate=2.0)
+    with pytest.raises(ValueError, match=r"^RandomForest: max_depth must be null or an int >= 1"):
+        make("random_forest", max_depth=0)
+    with pytest.raises(ValueError, match=r"^FFT: trend must be one of null, 'poly', 'exp'"):
+        make("fft", trend="linear")
+    with pytest.raises(ValueError, match="relu_units must be in \\[0, latent_dim\\]"):
+        make("alrnn", relu_units=21)  # a rule across two hyperparameters: the class's hook
+
+
+def test_constraint_types():
+    from chaosbench.forecasters.constraints import Interval, Options, OrNone, Pattern
+
+    at_least_one, positive, fraction = Interval(1), Interval(0, closed="neither"), \
+        Interval(0, 1, closed="right")
+    assert (str(at_least_one), str(positive), str(fraction)) == (">= 1", "> 0", "in (0, 1]")
+    assert at_least_one.holds(1) and not at_least_one.holds(0)
+    assert not at_least_one.holds(True) and not at_least_one.holds("2")
+    assert positive.holds(1e-9) and not positive.holds(0.0)
+    assert fraction.holds(1) and not fraction.holds(0) and not fraction.holds(1.5)
+    assert str(Interval(None, 3, closed="neither")) == "< 3" and str(Interval(-1)) == ">= -1"
+    season = OrNone(Interval(2, integer=True))
+    assert str(season) == "null or an int >= 2"
+    assert season.holds(None) and season.holds(2) and not season.holds(2.0)
+    assert not season.holds(1)
+    options = Options(None, "poly")
+    assert str(options) == "one of null, 'poly'" and options.holds(None)
+    assert not options.holds("exp") and not Options(1).holds(True)
+    device = Pattern(r"cpu|cuda(:\d+)?", "cpu or cuda[:N]")
+    assert device.holds("cuda:1") and not device.holds("cuda:") and not device.holds(1)
+    with pytest.raises(ValueError, match="closed must be one of"):
+        Interval(0, closed="open")
+
+
+def test_constraints_must_name_hyperparameters():
+    from chaosbench.forecasters.constraints import Interval
+
+    with pytest.raises(TypeError, match=r"constraints name no hyperparameter: \['unitz'\]"):
+        type("Bad", (LinearAR,), {"defaults": {"lags": 2}, "constraints": {"unitz": Interval(1)}})
+    # A subclass that drops a hyperparameter drops its inherited constraint.
+    fewer = type("Fewer", (LinearAR,), {"defaults": {"lags": 2}})
+    assert set(fewer.constraints) == {"lags"} and fewer(lags=2).hyperparameters == {"lags": 2}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_defaults_satisfy_their_constraints(name):
+    cls = type(make(name))
+    assert set(cls.constraints) <= set(cls.defaults)
+    for key, constraint in cls.constraints.items():
+        assert constraint.holds(cls.defaults[key]), f"default {key} is not {constraint}"
+
+
 def test_conf_dir_is_the_repository_conf():
     assert forecasters.conf_dir() == Path(__file__).resolve().parents[1] / "conf"
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_config_mirrors_class(name):
+def test_config_names_the_class_which_holds_the_defaults(name):
+    """The class is the one source of every default: the YAML file holds ``_target_`` (and
+    comments) only, and the loaded config is the class's defaults."""
+    from omegaconf import OmegaConf
+
+    if name in forecasters.registered():
+        pytest.skip("registered from Python: no YAML file")
+    raw = OmegaConf.to_container(OmegaConf.load(forecasters.conf_dir() / "forecaster"
+                                                / f"{name}.yaml"))
     cfg = forecasters.load_config(name)
     model = make(name)
     cls = type(model)
-    assert cfg.pop("_target_") == f"{cls.__module__}.{cls.__qualname__}"
+    assert list(raw) == ["_target_"], "hyperparameters and defaults belong in the class"
+    assert cfg.pop("_target_") == raw["_target_"] == f"{cls.__module__}.{cls.__qualname__}"
     assert cls.name == name
-    assert cfg == dict(cls.defaults), "YAML and class defaults drifted apart"
+    assert cfg == dict(cls.defaults)
     assert model.hyperparameters == cfg and model.seed == 0
     assert isinstance(cls.family, str) and isinstance(cls.library, str)
     assert cls.family in FAMILIES
@@ -249,10 +303,19 @@ def test_paper_profiles_exist_for_reduced_deep_models():
 def test_paper_profile_mirrors_the_default(name):
     """Same class and the same (complete) set of hyperparameters as the default config, a
     heavier budget, and a comment saying where the numbers come from."""
+    from omegaconf import OmegaConf
+
     base = name.split("/", 1)[1]
     cfg, default = forecasters.load_config(name), forecasters.load_config(base)
     assert cfg["_target_"] == default["_target_"] and set(cfg) == set(default)
     assert cfg != default
+    # The file inherits its base and holds only what it changes.
+    raw = OmegaConf.to_container(OmegaConf.load(forecasters.conf_dir() / "forecaster"
+                                                / f"{name}.yaml"))
+    assert raw.pop("defaults") == [f"/forecaster/{base}@_here_", "_self_"]
+    assert raw and set(raw) < set(default) - {"_target_"}
+    unchanged = [k for k, v in raw.items() if v == default[k] and type(v) is type(default[k])]
+    assert not unchanged, f"the profile restates the base's {unchanged}"
     assert cfg.get("n_epochs", 0) >= default.get("n_epochs", 0)
     text = (forecasters.conf_dir() / "forecaster" / f"{name}.yaml").read_text()
     assert "Source:" in text
@@ -272,133 +335,33 @@ def test_univariate_flag_matches_darts(name):
     assert type(model).multivariate == model._build().supports_multivariate
 
 
+def _params(name: str) -> tuple[type, dict]:
+    """The class of configuration ``name`` and its hyperparameters, with the tiny budget."""
+    config = forecasters.load_config(name)
+    budget = TINY[name]() if callable(TINY[name]) else TINY[name]
+    return forecasters.resolve(config.pop("_target_")), {**config, **budget}
+
+
+@pytest.mark.parametrize("check", list(CHECKS))
 @pytest.mark.parametrize("name", NAMES)
-def test_multivariate_shapes_finite_and_no_files(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    model = _build(name).fit(_data("multi")[:N_TRAIN], LORENZ_DT)
-    out = model.predict(HORIZON)
-    assert out.shape == (HORIZON, 3) and out.dtype == np.float64
-    assert np.all(np.isfinite(out))
-    assert list(tmp_path.iterdir()) == [], "the forecaster wrote into the working directory"
+def test_conformance(name, check):
+    """Every configuration passes every check of the public suite that users run on their own
+    models (``chaosbench.forecasters.checks``): shapes on multivariate and univariate data,
+    horizon prefixes, determinism under a seed (and stochasticity as declared), no global state
+    touched, context handling and clear errors on bad input."""
+    cls, params = _params(name)
+    CHECKS[check](cls, params)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_univariate_shapes(name):
-    out = _fitted(name, "uni").predict(HORIZON)
-    assert out.shape == (HORIZON, 1)
-    assert np.all(np.isfinite(out))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_horizon_honoured_and_prefix_consistent(name):
+def test_a_new_context_moves_the_forecast(name):
     model = _fitted(name)
-    one, short, long = model.predict(1), model.predict(5), model.predict(HORIZON)
-    assert one.shape == (1, 3) and short.shape == (5, 3) and long.shape == (HORIZON, 3)
-    # Forecasts are closed-loop recursions, so a shorter horizon is a prefix of a longer one.
-    # Tolerance: sindy's adaptive solver takes slightly different steps for a different end
-    # time (rtol 1e-9); darts works in float32.
-    np.testing.assert_allclose(long[:5], short, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(long[:1], one, rtol=1e-5, atol=1e-4)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_deterministic_under_seed(name):
-    # A different global random state must not matter: models use only their own seed.
-    np.random.seed(99)
-    random.seed(99)
-    torch.manual_seed(99)
-    again = _build(name, seed=0).fit(_data("multi")[:N_TRAIN], LORENZ_DT).predict(HORIZON)
-    np.testing.assert_array_equal(again, _fitted(name).predict(HORIZON))
-    np.testing.assert_array_equal(_fitted(name).predict(HORIZON), _fitted(name).predict(HORIZON))
-    other = _fitted(name, seed=1).predict(HORIZON)
-    if type(_fitted(name)).stochastic:
-        assert not np.array_equal(other, again), "a different seed should change the model"
-    else:
-        np.testing.assert_array_equal(other, again)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_context(name):
-    model = _fitted(name)
-    train = _data("multi")[:N_TRAIN]
-    # No context means: continue from the end of the training series.
-    np.testing.assert_allclose(model.predict(HORIZON, context=train), model.predict(HORIZON),
-                               rtol=1e-9, atol=1e-9)
-    # A new window forecasts from its own end.
     window = _data("multi")[N_TRAIN + 40 : N_TRAIN + 100]
     out = model.predict(HORIZON, context=window)
-    assert out.shape == (HORIZON, 3) and np.all(np.isfinite(out))
-    if name != "mean":
+    if name != "mean":  # the mean model forecasts the training mean, whatever the context
         assert not np.allclose(out, model.predict(HORIZON))
     if name == "naive":
         np.testing.assert_array_equal(out, np.repeat(window[-1:], HORIZON, axis=0))
-    with pytest.raises(ValueError, match="dimension"):
-        model.predict(HORIZON, context=window[:, :2])
-    if model.min_context_points > 1:
-        with pytest.raises(ValueError, match="at least"):
-            model.predict(HORIZON, context=window[: model.min_context_points - 1])
-
-
-def _thread_limits() -> list:
-    """Thread-pool sizes of every loaded BLAS / OpenMP runtime (threadpoolctl)."""
-    from threadpoolctl import threadpool_info
-
-    return sorted((i["user_api"], i["internal_api"], i["num_threads"]) for i in threadpool_info())
-
-
-_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_global_state_untouched(name, tmp_path, monkeypatch):
-    """Global numpy / random / torch generators, thread counts (torch, BLAS / OpenMP pools,
-    environment), working directory and its contents: one job leaves nothing for the next."""
-    monkeypatch.chdir(tmp_path)
-    np.random.seed(1234)
-    random.seed(1234)
-    torch.manual_seed(1234)
-    before = _rng_state()
-    threads, cwd = torch.get_num_threads(), os.getcwd()
-    env = {k: os.environ.get(k) for k in _THREAD_VARS}
-    model = _build(name, seed=3)  # the model's libraries are imported from here on
-    pools = _thread_limits()
-    model.fit(_data("multi")[:N_TRAIN], LORENZ_DT)
-    model.predict(HORIZON)
-    model.predict(HORIZON, context=_data("multi")[-60:])
-    assert _same_rng_state(before, _rng_state())
-    assert torch.get_num_threads() == threads and os.getcwd() == cwd
-    assert {k: os.environ.get(k) for k in _THREAD_VARS} == env
-    loaded = {p[:2] for p in pools}
-    assert [p for p in _thread_limits() if p[:2] in loaded] == pools
-    # Nothing written where a job runs (darts_logs/, lightning_logs/, checkpoints, ...).
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_bad_inputs(name):
-    model = _build(name)
-    x = _data("multi")[:N_TRAIN]
-    with pytest.raises(NotFittedError, match="fit"):
-        model.predict(5)
-    with pytest.raises(ValueError, match="2-D"):
-        model.fit(x[:, 0], LORENZ_DT)
-    bad = x.copy()
-    bad[7, 1] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        model.fit(bad, LORENZ_DT)
-    with pytest.raises(ValueError, match="at least"):
-        model.fit(x[: model.min_train_points - 1], LORENZ_DT)
-    for dt in (0.0, -1.0, float("nan")):
-        with pytest.raises(ValueError, match="dt"):
-            model.fit(x, dt)
-    fitted = _fitted(name)
-    for horizon in (0, -3, 2.5, True, "5"):
-        with pytest.raises(ValueError, match="horizon"):
-            fitted.predict(horizon)
-    context = x[-50:].copy()
-    context[-1, 0] = np.inf
-    with pytest.raises(ValueError, match="NaN or inf"):
-        fitted.predict(5, context=context)
 
 
 def test_univariate_models_fit_one_model_per_dimension():

@@ -67,3 +67,22 @@ def test_every_subpackage_ships_in_the_wheel():
     # chaosbench/hydra_plugin ships as hydra_plugins.chaosbench_ray (pyproject's package-dir)
     found = {"hydra_plugins.chaosbench_ray" if m == "chaosbench.hydra_plugin" else m for m in found}
     assert found <= listed, sorted(found - listed)
+
+
+def test_numpy_model_configs_load_without_torch():
+    """The class is the source of a config's defaults: loading a numpy model's config imports its
+    module, which must not pull in torch (or darts)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from chaosbench.forecasters import load_config, make\n"
+            "for name in ('naive', 'mean', 'linear', 'esn', 'nvar', 'nvar1', 'sindy',\n"
+            "             'sindy_ensemble', 'edmd', 'dmd', 'hodmd', 'external', 'paper/esn'):\n"
+            "    load_config(name)\n"
+            "make('esn')\n"
+            "print(sorted({'torch', 'darts'} & set(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"

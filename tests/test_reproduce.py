@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from chaosbench import published
-from chaosbench.forecasters import load_config, make
+from chaosbench.forecasters import load_config, make, with_defaults
 from chaosbench.reproduce import (CHEAP, DEEP, compare, rank_correlation, row_table,
                                   published_systems, subset)
 
@@ -56,7 +56,9 @@ def test_a_profile_inherits_its_base_as_hydra_composes_it():
 
     with hydra.initialize_config_dir(version_base="1.3", config_dir=str(conf_dir())):
         cfg = hydra.compose("bench", overrides=["forecaster=paper/esn"])
-    assert OmegaConf.to_container(cfg.forecaster, resolve=True) == load_config("paper/esn")
+    composed = OmegaConf.to_container(cfg.forecaster, resolve=True)  # the files: what they set
+    assert with_defaults(composed) == load_config("paper/esn")  # ... over the class's defaults
+    assert composed["spectral_radius"] == 0.99 and "units" not in composed
     esn = load_config("paper/esn")
     assert (esn["units"], esn["spectral_radius"], esn["ridge"], esn["input_connectivity"]) == \
         (500, 0.99, 1e-4, 0.2)

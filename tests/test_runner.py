@@ -74,6 +74,25 @@ def test_both_launchers_build_the_same_jobs(tmp_path, bench):
     assert sorted(a.label.unique()) == ["nvar[ridge=0.01]", "nvar[ridge=0.1]"]
 
 
+def test_a_named_sweep_over_a_hyperparameter_runs_on_both_launchers(tmp_path, bench):
+    """A sweep file's ``hydra.sweeper.params`` may sweep a hyperparameter whose default only the
+    class holds (the YAML names the class): Hydra's sweeper and chaosbench's build the same jobs."""
+    (tmp_path / "conf" / "sweep").mkdir(parents=True)
+    (tmp_path / "conf" / "sweep" / "ridges.yaml").write_text(
+        "# @package _global_\nsweep_name: ridges\nhydra:\n  sweeper:\n    params:\n"
+        "      forecaster: nvar\n      forecaster.ridge: 0.01,0.1\n")
+    labels = {}
+    for launcher in ("basic", "parallel"):
+        code, _, err = bench("-m", "--config-dir", str(tmp_path / "conf"), "sweep=ridges",
+                             "system=Lorenz", *TINY_ARGS, f"results_dir={tmp_path / launcher}",
+                             f"hydra/launcher={launcher}")
+        assert code == 0, err[-2000:]
+        rows = read_sweep(tmp_path / launcher, "ridges")
+        labels[launcher] = sorted(zip(rows.job_id.unique(), rows.drop_duplicates("job_id").label))
+    assert labels["basic"] == labels["parallel"]
+    assert sorted(label for _, label in labels["basic"]) == ["nvar[ridge=0.01]", "nvar[ridge=0.1]"]
+
+
 def test_hyperparameter_and_protocol_sweeps_give_a_leaderboard(tmp_path, bench):
     code, _, err = bench("-m", "system=Lorenz,Rossler", "forecaster=naive,nvar", "seed=0,1",
                          "protocol.n_train=150,200", "protocol.n_test=60",

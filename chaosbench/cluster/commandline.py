@@ -1,9 +1,10 @@
 """What ``submit``, ``status``, ``collect`` and ``run-manifest`` share at the command line:
-usage errors, an unreachable or refusing Slurm and refused manifests are one line on stderr with
-exit status 2."""
+the arguments of a sweep command (:func:`sweep_command`); usage errors, an unreachable or refusing
+Slurm and refused manifests are one line on stderr with exit status 2."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import Callable
 
@@ -12,7 +13,7 @@ from chaosbench.cluster.config import Settings, settings
 from chaosbench.cluster.manifest import ManifestError
 from chaosbench.cluster.slurm import SlurmError
 
-__all__ = ["fail", "parse", "run_guarded"]
+__all__ = ["fail", "parse", "run_guarded", "sweep_command"]
 
 
 def fail(message: str) -> int:
@@ -39,3 +40,19 @@ def run_guarded(body: Callable[[], int]) -> int:
         return fail(error.message)
     except (SlurmError, ManifestError) as error:
         return fail(str(error))
+
+
+def sweep_command(argv: list[str], name: str, description: str,
+                  body: Callable[[Settings, argparse.Namespace], int], *,
+                  overrides_help: str = "the overrides of chaosbench bench",
+                  switches: tuple[tuple[str, str], ...] = ()) -> int:
+    """``chaosbench <name> [overrides...] [--switch ...]``: parse the arguments, compose the
+    sweep's :class:`~chaosbench.cluster.config.Settings` from the overrides and return
+    ``body(settings, args)``; every failure is one line with exit status 2. ``switches``:
+    ``(option, help)`` of each on/off flag (``args.<option>``)."""
+    parser = argparse.ArgumentParser(prog=f"chaosbench {name}", description=description)
+    parser.add_argument("overrides", nargs="*", help=overrides_help)
+    for option, text in switches:
+        parser.add_argument(option, action="store_true", help=text)
+    args = parser.parse_args(argv)
+    return run_guarded(lambda: body(parse(f"chaosbench {name}", args.overrides), args))

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from chaosbench.cluster.manifest import Manifest
+from chaosbench.threads import env_exports
 
 __all__ = ["SlurmError", "Resources", "submit_array", "queued_tasks", "task_log_reason",
            "job_name", "misfit", "explain_rejection"]
@@ -116,8 +117,7 @@ def _task_script(manifest: Manifest) -> Path:
     script.write_text(
         "#!/bin/bash\n"
         "# One array task: runs manifest entry $SLURM_ARRAY_TASK_ID (chaosbench run-manifest).\n"
-        "export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "
-        "NUMEXPR_NUM_THREADS=1\n"
+        f"{env_exports(1)}\n"
         f"exec {shlex.join(command)} --index \"$SLURM_ARRAY_TASK_ID\"\n")
     script.chmod(0o755)
     return script

@@ -15,8 +15,9 @@ submitit local and Slurm) go through Hydra.
 import os
 
 # One thread per job before numpy/torch load: parallel jobs must not fight over the cores.
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from chaosbench.threads import limit_env
+
+limit_env(1)
 
 import sys  # noqa: E402
 import uuid  # noqa: E402
@@ -94,6 +95,23 @@ def _run_parallel(overrides: list[str], dirs: list[str], n_jobs: int) -> int:
     return 0
 
 
+def _sweep_params_as_overrides(base, overrides: list[str]) -> list[str]:
+    """``overrides`` for Hydra's sweeper when the named sweep sweeps a hyperparameter
+    (``forecaster.<key>`` in ``hydra.sweeper.params``): the sweeper would apply it as a plain
+    override, which Hydra refuses for a key the YAML does not hold (the class holds the default),
+    so the params go on the command line instead, in the sweeper's order (params first, the
+    command line winning), the hyperparameters as ``++forecaster.<key>``."""
+    from omegaconf import OmegaConf
+
+    params = base.hydra.sweeper.get("params")
+    params = OmegaConf.to_container(params, resolve=False) if params else {}
+    if not any(str(key).startswith("forecaster.") for key in params):
+        return overrides
+    moved = [f"++{k}={v}" if str(k).startswith("forecaster.") else f"{k}={v}"
+             for k, v in params.items()]
+    return ["hydra.sweeper.params=null", *moved, *overrides]
+
+
 def _line(job, result) -> str:
     summary = "" if result.skipped else "".join(
         f" {k}={result.scores[k]:.3g}" for k in ("smape", "vpt") if k in result.scores)
@@ -120,6 +138,7 @@ def main(argv: list[str]) -> int:
         base = compose_base(fixed_overrides(overrides), extra_dirs=dirs)
         if base.hydra.launcher.get("_target_") == PARALLEL:
             return _run_parallel(overrides, dirs, int(base.hydra.launcher.n_jobs))
+        args = [args[0], *flags, *_sweep_params_as_overrides(base, overrides)]
     if "hydra/launcher=local" in overrides and not any("max_batch_size" in a for a in overrides):
         # Submitit's local executor starts every job at once; run them in batches instead.
         args.append(f"hydra.sweeper.max_batch_size={LOCAL_BATCH}")

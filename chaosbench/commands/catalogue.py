@@ -18,12 +18,11 @@ attractor as PNG and SVG (:func:`chaosbench.plots.write_gallery`).
 
 from __future__ import annotations
 
-import os
-
 # One BLAS thread per worker: the jobs already use the cores, and a multithreaded BLAS that
 # shares them spends its time waiting (see chaosbench.lyapunov.lyapunov_spectrum).
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from chaosbench.threads import limit_env
+
+limit_env(1)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -35,7 +34,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-from chaosbench.catalogue import load_spec, markdown_table, systems, suggest  # noqa: E402
+from chaosbench.catalogue import load_spec, markdown_table, systems  # noqa: E402
+from chaosbench.suggest import suggest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 BEGIN, END = "<!-- systems-table:begin -->", "<!-- systems-table:end -->"

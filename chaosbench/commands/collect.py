@@ -9,25 +9,19 @@ The per-job files stay: they are what resumes and ``status`` read.
 
 from __future__ import annotations
 
-import argparse
-
-from chaosbench.cluster.commandline import fail, parse, run_guarded
+from chaosbench.cluster.commandline import fail, sweep_command
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="chaosbench collect", description="One Parquet file of a sweep's rows, and its "
-        "leaderboard.")
-    parser.add_argument("overrides", nargs="*", help="sweep=NAME / sweep_name=NAME, results_dir=")
-    args = parser.parse_args(argv)
-    return run_guarded(lambda: _collect(args.overrides))
+    return sweep_command(argv, "collect", "One Parquet file of a sweep's rows, and its "
+                         "leaderboard.", _collect,
+                         overrides_help="sweep=NAME / sweep_name=NAME, results_dir=")
 
 
-def _collect(overrides: list[str]) -> int:
+def _collect(settings, args) -> int:
     from chaosbench.leaderboard import to_markdown, write_leaderboard
     from chaosbench.results import read_sweep
 
-    settings = parse("chaosbench collect", overrides)
     rows = read_sweep(settings.results_dir, settings.sweep)
     if rows.empty:
         return fail(f"no results in {settings.results_dir / settings.sweep}: run or submit the "

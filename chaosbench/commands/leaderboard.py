@@ -11,7 +11,7 @@ import sys
 
 import yaml
 
-from chaosbench.catalogue import suggest
+from chaosbench.suggest import suggest
 from chaosbench.cli import UsageError, split_argv
 from chaosbench.paths import data_dir
 

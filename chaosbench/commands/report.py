@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     from chaosbench import metrics
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     if args.metric not in metrics.names():
         return _error(suggest(args.metric, metrics.names(), "metric"))

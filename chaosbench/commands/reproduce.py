@@ -11,10 +11,10 @@ the comparison (:mod:`chaosbench.reproduce`) is printed and written to ``<out>/r
 
 from __future__ import annotations
 
-import os
+# One thread per job before torch loads: parallel jobs must not fight over the cores.
+from chaosbench.threads import limit_env
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+limit_env(1)
 
 import json  # noqa: E402
 import math  # noqa: E402
@@ -28,7 +28,7 @@ from chaosbench.commands.tune import (BadInput, forecaster_config, protocol_conf
 
 def row_names(spec: str) -> list[str]:
     from chaosbench import published
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.reproduce import CHEAP, DEEP
 
     groups = {"cheap": CHEAP, "deep": DEEP, "all": CHEAP + DEEP}

@@ -7,28 +7,22 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from chaosbench.cluster.commandline import parse, run_guarded
+from chaosbench.cluster.commandline import sweep_command
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="chaosbench status", description="Count a sweep's jobs: done (ok, diverged, "
-        "failed, timeout), running, queued and missing (with Slurm's reason).")
-    parser.add_argument("overrides", nargs="*", help="the overrides of chaosbench bench")
-    parser.add_argument("--missing", action="store_true",
-                        help="also list every missing job with its reason")
-    args = parser.parse_args(argv)
-    return run_guarded(lambda: _status(args))
+    return sweep_command(
+        argv, "status", "Count a sweep's jobs: done (ok, diverged, failed, timeout), running, "
+        "queued and missing (with Slurm's reason).", _status,
+        switches=(("--missing", "also list every missing job with its reason"),))
 
 
-def _status(args) -> int:
+def _status(settings, args) -> int:
     from chaosbench.cluster import slurm
     from chaosbench.cluster.state import job_states, summary
 
-    settings = parse("chaosbench status", args.overrides)
     try:
         queue = slurm.queued_tasks(settings.sweep)
     except slurm.SlurmError as error:

@@ -9,26 +9,19 @@ exit (see :mod:`chaosbench.cluster.submission`).
 
 from __future__ import annotations
 
-import argparse
-
-from chaosbench.cluster.commandline import fail, parse, run_guarded
+from chaosbench.cluster.commandline import fail, sweep_command
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="chaosbench submit", description="Submit a sweep's missing jobs as one Slurm array "
-        "(hydra.launcher.* sizes the tasks: conf/hydra/launcher/slurm.yaml) and exit.")
-    parser.add_argument("overrides", nargs="*", help="the overrides of chaosbench bench")
-    parser.add_argument("--retry-failed", action="store_true",
-                        help="resubmit only the jobs whose result is failed or timeout")
-    args = parser.parse_args(argv)
-    return run_guarded(lambda: _submit(args))
+    return sweep_command(
+        argv, "submit", "Submit a sweep's missing jobs as one Slurm array (hydra.launcher.* "
+        "sizes the tasks: conf/hydra/launcher/slurm.yaml) and exit.", _submit,
+        switches=(("--retry-failed", "resubmit only the jobs whose result is failed or timeout"),))
 
 
-def _submit(args) -> int:
+def _submit(settings, args) -> int:
     from chaosbench.cluster.submission import submit
 
-    settings = parse("chaosbench submit", args.overrides)
     jobs = settings.jobs()
     if not jobs:
         return fail("the overrides expand to no jobs")

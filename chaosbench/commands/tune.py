@@ -9,10 +9,10 @@ Settings and their defaults: ``conf/tune.yaml``. Runs resume from the storage; s
 
 from __future__ import annotations
 
-import os
+# One thread per job before torch loads: parallel jobs must not fight over the cores.
+from chaosbench.threads import limit_env
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+limit_env(1)
 
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -41,7 +41,7 @@ def settings(argv: list[str], name: str) -> dict[str, Any]:
         given = OmegaConf.from_dotlist(list(argv))
     except Exception as error:  # noqa: BLE001 - any parse error is bad input
         raise BadInput(f"cannot parse {' '.join(argv)!r}: {error}") from None
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     for key in given:
         if key not in defaults:
@@ -59,7 +59,7 @@ def forecaster_config(name: str) -> dict[str, Any]:
 
 
 def protocol_config(name: str) -> dict[str, Any]:
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.protocol import Protocol
 
     folder = data_dir("conf") / "protocol"
@@ -72,7 +72,8 @@ def protocol_config(name: str) -> dict[str, Any]:
 
 
 def system_names(spec: Any) -> list[str]:
-    from chaosbench.catalogue import suggest, systems
+    from chaosbench.catalogue import systems
+    from chaosbench.suggest import suggest
 
     from chaosbench.reproduce import published_systems, subset
 
@@ -98,7 +99,7 @@ def _tune_one(args: tuple) -> Any:
 
 def main(argv: list[str]) -> int:
     from chaosbench import metrics
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
     from chaosbench.tuning import _grid, open_storage, search_space, tuned_path, write_tuned
 
     try:

@@ -1,19 +1,22 @@
 """Forecasters of the benchmark and their registry.
 
-Every forecaster has one configuration file, ``conf/forecaster/<name>.yaml``, in the hydra style:
-a ``_target_`` key naming the class and every hyperparameter with its default::
+A forecaster class is the one source of its hyperparameters: ``defaults`` (each with its default)
+and ``constraints`` (the allowed values). Its configuration file, ``conf/forecaster/<name>.yaml``,
+names the class in the hydra style and says in comments what the model is::
 
+    # Echo state network (reservoirpy Reservoir + Ridge readout), closed-loop forecast.
     _target_: chaosbench.forecasters.reservoir.ESN
-    units: 500
-    ...
 
-``names()`` lists the configurations; ``make(name, **overrides)`` builds one (``seed`` is passed
-the same way). The model modules (torch, darts, ...) are imported only when a model is made.
+``names()`` lists the configurations; ``load_config(name)`` is ``_target_`` plus the class's
+defaults, updated with any value the file sets; ``make(name, **overrides)`` builds one (``seed``
+is passed the same way) and ``build(config, **overrides)`` builds any such config. The model
+modules (torch, darts, ...) are imported only when a model's class is needed.
 
 Models whose default budget is reduced to train in seconds on a CPU also have a ``paper`` profile,
 ``conf/forecaster/paper/<name>.yaml`` (the published, heavier setting), listed by
 ``paper_names()`` and made with ``make("paper/nbeats")`` or, on the command line,
-``forecaster=paper/nbeats``.
+``forecaster=paper/nbeats``. A profile inherits its base configuration with a Hydra defaults
+list (``defaults: [/forecaster/esn@_here_, _self_]``) and holds only what it changes.
 
 Your own model joins without editing this repository, in any of three ways:
 
@@ -26,13 +29,13 @@ Your own model joins without editing this repository, in any of three ways:
 A model is any class with ``fit(train, dt)`` and ``predict(horizon)``; subclassing
 :class:`Forecaster` gives validation, seeding and standardisation for free.
 :func:`chaosbench.forecasters.checks.check_forecaster` runs the conformance suite on it.
-``forecaster=paper/nbeats``. A profile may inherit its base configuration with a Hydra defaults
-list (``defaults: [/forecaster/esn@_here_, _self_]``) and hold only what it changes.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ from .base import Forecaster, NotFittedError
 __all__ = [
     "Forecaster",
     "NotFittedError",
+    "build",
     "conf_dir",
     "load_config",
     "make",
@@ -49,6 +53,7 @@ __all__ = [
     "register",
     "registered",
     "resolve",
+    "with_defaults",
     "ENTRY_POINT_GROUP",
 ]
 
@@ -144,15 +149,16 @@ def paper_names() -> list[str]:
 
 
 def load_config(name: str) -> dict[str, Any]:
-    """The configuration of forecaster ``name`` (or ``"paper/<name>"``) as a plain dict
-    (``_target_`` included)."""
+    """The configuration of forecaster ``name`` (or ``"paper/<name>"``) as a plain dict:
+    ``_target_``, then every hyperparameter of the class with its default, updated with the
+    values the configuration (and a profile) sets (:func:`with_defaults`)."""
     from omegaconf import OmegaConf  # hydra's config loader: parses 1e-6 as a float
 
-    from chaosbench.catalogue import suggest
+    from chaosbench.suggest import suggest
 
     extra = registered()
     if name in extra and not (conf_dir() / "forecaster" / f"{name}.yaml").exists():
-        return dict(extra[name])
+        return with_defaults(extra[name])
     valid = names() + paper_names()
     if name not in valid:
         raise ValueError(suggest(str(name), valid, "forecaster"))
@@ -162,7 +168,22 @@ def load_config(name: str) -> dict[str, Any]:
         cfg = _inherit(path, cfg)
     if not isinstance(cfg, dict) or "_target_" not in cfg:
         raise ValueError(f"{path}: expected a mapping with a _target_ key")
-    return cfg
+    return with_defaults(cfg)
+
+
+def with_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` (``_target_`` and some hyperparameters, e.g. as Hydra composed it) completed
+    with the defaults of its class: ``_target_``, then every entry of the class's ``defaults``,
+    updated with the config's own values. A class that declares no ``defaults``, or that cannot
+    be imported (the error is reported where the model is built), adds nothing."""
+    cfg = dict(config)
+    try:
+        cls = resolve(str(cfg.get("_target_", "")))
+    except (ImportError, TypeError):
+        return cfg
+    own = {k: v for k, v in cfg.items() if k != "_target_"}
+    return {"_target_": cfg["_target_"], **copy.deepcopy(dict(getattr(cls, "defaults", {}))),
+            **own}
 
 
 def _inherit(path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
@@ -182,13 +203,20 @@ def _inherit(path: Path, cfg: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def build(config: Mapping[str, Any], **overrides: Any) -> Any:
+    """Instantiate ``config["_target_"]`` with the config's other entries, updated with
+    ``overrides`` (``seed`` among them): ``build(job.forecaster_config, seed=job.seed)``."""
+    params = {**config, **overrides}
+    target = params.pop("_target_", None)
+    if not target:
+        raise ValueError("forecaster config has no _target_ (the class to build)")
+    return resolve(str(target))(**params)
+
+
 def make(name: str, **overrides: Any) -> Forecaster:
-    """Build forecaster ``name`` from its YAML defaults, updated with ``overrides``.
+    """Build forecaster ``name`` from its configuration, updated with ``overrides``.
 
     ``make("esn", seed=3, units=200)``. Unknown names and hyperparameters raise ValueError listing
     the valid ones.
     """
-    cfg = load_config(name)
-    cls = resolve(cfg.pop("_target_"))
-    cfg.update(overrides)
-    return cls(**cfg)
+    return build(load_config(name), **overrides)

@@ -8,14 +8,15 @@ for forecasts of any length::
     y = model.predict(500)                  # (500, d): continues from the end of ``train``
     y = model.predict(500, context=window)  # (500, d): continues from the end of ``window``
 
-A subclass declares ``name``, ``family``, ``library`` and ``defaults`` (every hyperparameter with
-its CPU-friendly default; ``conf/forecaster/<name>.yaml`` mirrors them and a test keeps the two in
-sync) and implements ``_fit(train, dt)`` and ``_predict(horizon, context)``. The base class does
-everything else:
+A subclass declares ``name``, ``family``, ``library``, ``defaults`` (every hyperparameter with
+its CPU-friendly default) and ``constraints`` (the allowed values,
+:mod:`chaosbench.forecasters.constraints`), and implements ``_fit(train, dt)`` and
+``_predict(horizon, context)``. The base class does everything else:
 
-* validation with clear errors: hyperparameter names and types, ``seed``, ``train`` (2-D, finite,
-  at least ``min_train_points`` rows), ``dt``, ``horizon`` (an int >= 1), ``context`` (same
-  dimension as ``train``, finite, at least ``min_context_points`` rows), predict before fit;
+* validation with clear errors: hyperparameter names, types (those of the defaults) and
+  ``constraints``, ``seed``, ``train`` (2-D, finite, at least ``min_train_points`` rows), ``dt``,
+  ``horizon`` (an int >= 1), ``context`` (same dimension as ``train``, finite, at least
+  ``min_context_points`` rows), predict before fit;
 * standardisation: when a forecaster has a ``standardize`` hyperparameter set to true, ``_fit`` and
   ``_predict`` see data z-scored with the training mean and standard deviation, and forecasts are
   mapped back;
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import abc
 import contextlib
-import difflib
 import numbers
 import random
 import sys
@@ -42,6 +42,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+
+from chaosbench.suggest import did_you_mean
+
+from .constraints import Constraint
 
 __all__ = ["Forecaster", "NotFittedError", "preserve_global_rng", "nan_padded"]
 
@@ -77,11 +81,6 @@ def nan_padded(values: np.ndarray, horizon: int, n_dims: int) -> np.ndarray:
     n_ok = int(np.argmax(bad)) if bad.any() else len(values)
     out[:n_ok] = values[:n_ok]
     return out
-
-
-def _nearest(name: str, valid: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, list(valid), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _coerce(cls_name: str, key: str, value: Any, default: Any) -> Any:
@@ -125,7 +124,7 @@ def _coerce(cls_name: str, key: str, value: Any, default: Any) -> Any:
 class Forecaster(abc.ABC):
     """Abstract forecaster: ``fit(train, dt)`` then ``predict(horizon, context=None)``."""
 
-    #: Registry name; ``conf/forecaster/<name>.yaml`` holds its configuration.
+    #: Registry name; ``conf/forecaster/<name>.yaml`` names the class.
     name: ClassVar[str]
     #: Model family: baseline, reservoir, neural_ode, deep_learning or symbolic.
     family: ClassVar[str]
@@ -137,6 +136,25 @@ class Forecaster(abc.ABC):
     stochastic: ClassVar[bool] = False
     #: Every hyperparameter with its default value.
     defaults: ClassVar[Mapping[str, Any]] = {}
+    #: Hyperparameter -> the :mod:`~chaosbench.forecasters.constraints` rule its value obeys
+    #: (a subclass's entries are merged over its parents').
+    constraints: ClassVar[Mapping[str, Constraint]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Merge the parents' ``constraints`` under the class's own; a class that declares its
+        ``defaults`` keeps those of its hyperparameters (and may constrain no other)."""
+        super().__init_subclass__(**kwargs)
+        own = dict(cls.__dict__.get("constraints", {}))
+        merged: dict[str, Constraint] = {}
+        for base in reversed(cls.__bases__):
+            merged.update(getattr(base, "constraints", {}))
+        merged.update(own)
+        if "defaults" in cls.__dict__:
+            unknown = sorted(set(own) - set(cls.defaults))
+            if unknown:
+                raise TypeError(f"{cls.__name__}: constraints name no hyperparameter: {unknown}")
+            merged = {k: c for k, c in merged.items() if k in cls.defaults}
+        cls.constraints = merged
 
     def __init__(self, *, seed: int = 0, **hyperparameters: Any) -> None:
         cls_name = type(self).__name__
@@ -145,7 +163,7 @@ class Forecaster(abc.ABC):
         valid = sorted(self.defaults)
         unknown = sorted(set(hyperparameters) - set(valid))
         if unknown:
-            hint = _nearest(unknown[0], valid)
+            hint = did_you_mean(unknown[0], valid)
             raise ValueError(
                 f"{cls_name}: unknown hyperparameter(s) {unknown}.{hint} "
                 f"Valid hyperparameters: {', '.join(valid) or '(none)'}"
@@ -153,6 +171,9 @@ class Forecaster(abc.ABC):
         params = dict(self.defaults)
         for key, value in hyperparameters.items():
             params[key] = _coerce(cls_name, key, value, self.defaults[key])
+        for key, constraint in self.constraints.items():
+            if not constraint.holds(params[key]):
+                raise ValueError(f"{cls_name}: {key} must be {constraint}, got {params[key]!r}")
         self.seed = int(seed)
         self.hyperparameters: dict[str, Any] = params
         self._check_hyperparameters(params)
@@ -163,7 +184,8 @@ class Forecaster(abc.ABC):
     # To implement
     # ----------------------------------------------------------------------------------------
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        """Raise ValueError for out-of-range values (names and types are already checked)."""
+        """Raise ValueError for a combination of values that cannot work together (names, types
+        and each value's ``constraints`` are already checked)."""
 
     @abc.abstractmethod
     def _fit(self, train: np.ndarray, dt: float) -> None:

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from .base import Forecaster
+from .constraints import Constraint, Interval
 
 __all__ = ["Naive", "Mean", "LinearAR"]
 
@@ -53,12 +54,7 @@ class LinearAR(Forecaster):
     family: ClassVar[str] = "baseline"
     library: ClassVar[str] = "numpy"
     defaults: ClassVar[Mapping[str, Any]] = {"lags": 10, "ridge": 1e-8}
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["lags"] < 1:
-            raise ValueError(f"LinearAR: lags must be >= 1, got {hp['lags']}")
-        if hp["ridge"] < 0:
-            raise ValueError(f"LinearAR: ridge must be >= 0, got {hp['ridge']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"lags": Interval(1), "ridge": Interval(0)}
 
     @property
     def min_train_points(self) -> int:

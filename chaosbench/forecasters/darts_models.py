@@ -12,9 +12,10 @@ Adding a darts model is one small class and one YAML file::
         defaults = {**DartsTorchForecaster.defaults, "num_stacks": 3, ...}
 
 Every hyperparameter that is not one of the adapter's own (``adapter_keys``) is passed unchanged
-to the darts model's constructor, so the YAML uses darts' argument names. ``DartsForecaster``
-works for any darts model; ``DartsTorchForecaster`` adds what darts' torch models need: the seed
-as ``random_state``, ``learning_rate`` as ``optimizer_kwargs={"lr": ...}``, and a quiet
+to the darts model's constructor, so ``defaults`` (and overrides) use darts' argument names; the
+YAML file names the class. ``DartsForecaster`` works for any darts model;
+``DartsTorchForecaster`` adds what darts' torch models need: the seed as ``random_state``,
+``learning_rate`` as ``optimizer_kwargs={"lr": ...}``, and a quiet
 PyTorch Lightning trainer (no logger, no checkpoints, no progress bar or model summary, on
 ``accelerator``) rooted in a temporary directory, so nothing is written to the working directory.
 
@@ -41,6 +42,7 @@ import numpy as np
 import torch  # noqa: F401  (loaded before any fit so the base class can isolate its RNG)
 
 from .base import Forecaster, preserve_global_rng
+from .constraints import Constraint, Interval, Options
 
 __all__ = [
     "DartsForecaster",
@@ -109,18 +111,11 @@ class DartsForecaster(Forecaster):
     #: Hyperparameters consumed by the adapter instead of being passed to darts.
     adapter_keys: ClassVar[frozenset[str]] = frozenset({"standardize"})
     #: Hyperparameters given as strings and passed to darts as ``darts.utils.utils`` enums:
-    #: ``{"season_mode": ("SeasonalityMode", ("additive", "multiplicative", "none"))}``.
-    enum_keys: ClassVar[Mapping[str, tuple[str, tuple[str, ...]]]] = {}
+    #: ``{"season_mode": "SeasonalityMode"}`` (their ``constraints`` list the valid strings).
+    enum_keys: ClassVar[Mapping[str, str]] = {}
     #: Precision of the series handed to darts (torch models train in float32).
     dtype: ClassVar[type] = np.float64
     defaults: ClassVar[Mapping[str, Any]] = {"standardize": True}
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key, (_, allowed) in self.enum_keys.items():
-            if hp[key] not in allowed:
-                raise ValueError(
-                    f"{type(self).__name__}: {key} must be one of {allowed}, got {hp[key]!r}"
-                )
 
     @property
     def min_train_points(self) -> int:
@@ -142,7 +137,7 @@ class DartsForecaster(Forecaster):
     def darts_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the darts constructor."""
         kwargs = {k: v for k, v in self.hyperparameters.items() if k not in self.adapter_keys}
-        for key, (enum_name, _) in self.enum_keys.items():
+        for key, enum_name in self.enum_keys.items():
             kwargs[key] = _enum(enum_name, kwargs[key])
         return kwargs
 
@@ -206,15 +201,11 @@ class DartsTorchForecaster(DartsForecaster):
         "accelerator": "cpu",
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        for key in ("input_chunk_length", "output_chunk_length", "training_length",
-                    "batch_size", "n_epochs"):
-            if key in hp and hp[key] < 1:
-                raise ValueError(f"{type(self).__name__}: {key} must be >= 1, got {hp[key]}")
-        if not hp["learning_rate"] > 0:
-            raise ValueError(f"{type(self).__name__}: learning_rate must be > 0")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        **{key: Interval(1) for key in ("input_chunk_length", "output_chunk_length", "batch_size",
+                                        "n_epochs")},
+        "learning_rate": Interval(0, closed="neither"),
+    }
 
     def darts_kwargs(self) -> dict[str, Any]:
         root = os.path.join(tempfile.gettempdir(), "chaosbench-darts")
@@ -321,7 +312,6 @@ class TCN(DartsTorchForecaster):
     }
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
         if hp["kernel_size"] >= hp["input_chunk_length"]:
             raise ValueError("TCN: kernel_size must be < input_chunk_length")
         if hp["output_chunk_length"] >= hp["input_chunk_length"]:
@@ -347,11 +337,10 @@ class LSTM(DartsTorchForecaster):
         "n_epochs": 20,
         "learning_rate": 3e-3,
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "training_length": Interval(1), "model": Options("RNN", "LSTM", "GRU")}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["model"] not in ("RNN", "LSTM", "GRU"):
-            raise ValueError(f"{type(self).__name__}: model must be RNN, LSTM or GRU")
         if hp["training_length"] < hp["input_chunk_length"]:
             raise ValueError(f"{type(self).__name__}: training_length must be >= "
                              "input_chunk_length")

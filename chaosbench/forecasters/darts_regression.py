@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
+from .constraints import Constraint, Interval, OrNone
 from .darts_models import DartsForecaster
 
 __all__ = ["LinearRegression", "RandomForest", "LightGBM", "XGBoost"]
@@ -22,12 +23,8 @@ __all__ = ["LinearRegression", "RandomForest", "LightGBM", "XGBoost"]
 
 class _Regression(DartsForecaster):
     family: ClassVar[str] = "regression"
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        for key in ("lags", "output_chunk_length"):
-            if hp[key] < 1:
-                raise ValueError(f"{type(self).__name__}: {key} must be >= 1, got {hp[key]}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "lags": Interval(1), "output_chunk_length": Interval(1)}
 
     @property
     def min_context_points(self) -> int:
@@ -63,14 +60,8 @@ class RandomForest(_Regression):
         "n_jobs": 1,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["n_estimators"] < 1:
-            raise ValueError("RandomForest: n_estimators must be >= 1")
-        if hp["max_depth"] is not None and (not isinstance(hp["max_depth"], int)
-                                            or hp["max_depth"] < 1):
-            raise ValueError("RandomForest: max_depth must be null or an int >= 1")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "n_estimators": Interval(1), "max_depth": OrNone(Interval(1, integer=True))}
 
     def darts_kwargs(self) -> dict[str, Any]:
         return {**super().darts_kwargs(), "random_state": self.seed}
@@ -97,13 +88,11 @@ class LightGBM(_Regression):
         "verbose": -1,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["n_estimators"] < 1 or hp["num_leaves"] < 2:
-            raise ValueError("LightGBM: n_estimators must be >= 1 and num_leaves >= 2")
-        if not hp["learning_rate"] > 0:
-            raise ValueError("LightGBM: learning_rate must be > 0")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "n_estimators": Interval(1),
+        "num_leaves": Interval(2),
+        "learning_rate": Interval(0, closed="neither"),
+    }
 
     def darts_kwargs(self) -> dict[str, Any]:
         return {**super().darts_kwargs(), "random_state": self.seed}
@@ -125,13 +114,11 @@ class XGBoost(_Regression):
         "n_jobs": 1,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["n_estimators"] < 1 or hp["max_depth"] < 1:
-            raise ValueError("XGBoost: n_estimators and max_depth must be >= 1")
-        if not hp["learning_rate"] > 0:
-            raise ValueError("XGBoost: learning_rate must be > 0")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "n_estimators": Interval(1),
+        "max_depth": Interval(1),
+        "learning_rate": Interval(0, closed="neither"),
+    }
 
     def darts_kwargs(self) -> dict[str, Any]:
         return {**super().darts_kwargs(), "random_state": self.seed}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
-from .base import Forecaster
+from .constraints import Constraint, Interval, Options, OrNone
 from .darts_models import DartsForecaster
 
 __all__ = [
@@ -30,9 +30,9 @@ __all__ = [
     "Theta",
 ]
 
-_SEASONALITY = ("SeasonalityMode", ("additive", "multiplicative", "none"))
-_MODEL_MODE = ("ModelMode", ("additive", "multiplicative", "none"))
-_TREND_MODE = ("TrendMode", ("linear", "exponential"))
+_MODES = Options("additive", "multiplicative", "none")
+#: A season length: null (none, or detected) or an integer of at least 2.
+_SEASON = OrNone(Interval(2, integer=True))
 
 
 class _Local(DartsForecaster):
@@ -49,11 +49,8 @@ class Kalman(_Local):
     name: ClassVar[str] = "kalman"
     transferable: ClassVar[bool] = True
     defaults: ClassVar[Mapping[str, Any]] = {"dim_x": 1, "standardize": True}
+    constraints: ClassVar[Mapping[str, Constraint]] = {"dim_x": Interval(1)}
     darts_class: ClassVar[str] = "KalmanForecaster"
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["dim_x"] < 1:
-            raise ValueError(f"Kalman: dim_x must be >= 1, got {hp['dim_x']}")
 
 
 class ARIMA(_Local):
@@ -79,12 +76,10 @@ class ARIMA(_Local):
         "standardize": True,
     }
 
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key in ("p", "d", "q"):
-            if hp[key] < 0:
-                raise ValueError(f"ARIMA: {key} must be >= 0, got {hp[key]}")
-        if hp["method"] not in ("CSS-ML", "ML", "CSS"):
-            raise ValueError(f"ARIMA: method must be CSS-ML, ML or CSS, got {hp['method']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "p": Interval(0), "d": Interval(0), "q": Interval(0),
+        "method": Options("CSS-ML", "ML", "CSS"),
+    }
 
     def darts_kwargs(self) -> dict[str, Any]:
         hp = self.hyperparameters
@@ -125,26 +120,16 @@ class AutoARIMA(_Local):
         "standardize": True,
     }
 
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key in ("max_p", "max_d", "max_q", "start_p", "start_q", "max_order"):
-            if hp[key] < 0:
-                raise ValueError(f"AutoARIMA: {key} must be >= 0, got {hp[key]}")
-        if hp["season_length"] < 1:
-            raise ValueError("AutoARIMA: season_length must be >= 1")
-        if hp["ic"] not in ("aic", "aicc", "bic"):
-            raise ValueError(f"AutoARIMA: ic must be aic, aicc or bic, got {hp['ic']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        **{key: Interval(0) for key in ("max_p", "max_d", "max_q", "start_p", "start_q",
+                                        "max_order")},
+        "season_length": Interval(1),
+        "ic": Options("aic", "aicc", "bic"),
+    }
 
     @property
     def min_context_points(self) -> int:
         return self.hyperparameters["max_p"] + self.hyperparameters["max_d"] + 1
-
-
-def _check_season(model: Forecaster, hp: Mapping[str, Any], key: str) -> None:
-    """A season length is null (none / detected) or an integer of at least 2."""
-    period = hp[key]
-    if period is not None and (not isinstance(period, int) or period < 2):
-        raise ValueError(f"{type(model).__name__}: {key} must be null or an int >= 2, "
-                         f"got {period!r}")
 
 
 class ExponentialSmoothing(_Local):
@@ -155,10 +140,7 @@ class ExponentialSmoothing(_Local):
     name: ClassVar[str] = "exponential_smoothing"
     multivariate: ClassVar[bool] = False
     darts_class: ClassVar[str] = "ExponentialSmoothing"
-    enum_keys: ClassVar[Mapping[str, tuple[str, tuple[str, ...]]]] = {
-        "trend": _MODEL_MODE,
-        "seasonal": _SEASONALITY,
-    }
+    enum_keys: ClassVar[Mapping[str, str]] = {"trend": "ModelMode", "seasonal": "SeasonalityMode"}
     defaults: ClassVar[Mapping[str, Any]] = {
         "trend": "additive",
         "damped": False,
@@ -166,10 +148,8 @@ class ExponentialSmoothing(_Local):
         "seasonal_periods": None,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        _check_season(self, hp, "seasonal_periods")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "trend": _MODES, "seasonal": _MODES, "seasonal_periods": _SEASON}
 
     @property
     def min_train_points(self) -> int:
@@ -185,19 +165,17 @@ class Theta(_Local):
     name: ClassVar[str] = "theta"
     multivariate: ClassVar[bool] = False
     darts_class: ClassVar[str] = "Theta"
-    enum_keys: ClassVar[Mapping[str, tuple[str, tuple[str, ...]]]] = {
-        "season_mode": _SEASONALITY
-    }
+    enum_keys: ClassVar[Mapping[str, str]] = {"season_mode": "SeasonalityMode"}
     defaults: ClassVar[Mapping[str, Any]] = {
         "theta": 2,
         "seasonality_period": None,
         "season_mode": "additive",
         "standardize": True,
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "seasonality_period": _SEASON, "season_mode": _MODES}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        _check_season(self, hp, "seasonality_period")
         if hp["season_mode"] == "multiplicative" and hp["standardize"]:
             raise ValueError(f"{type(self).__name__}: a multiplicative season needs positive "
                              "data: set standardize false")
@@ -210,17 +188,16 @@ class FourTheta(Theta):
 
     name: ClassVar[str] = "four_theta"
     darts_class: ClassVar[str] = "FourTheta"
-    enum_keys: ClassVar[Mapping[str, tuple[str, tuple[str, ...]]]] = {
-        "season_mode": _SEASONALITY,
-        "model_mode": _MODEL_MODE,
-        "trend_mode": _TREND_MODE,
-    }
+    enum_keys: ClassVar[Mapping[str, str]] = {
+        "season_mode": "SeasonalityMode", "model_mode": "ModelMode", "trend_mode": "TrendMode"}
     defaults: ClassVar[Mapping[str, Any]] = {
         **Theta.defaults,
         "model_mode": "additive",
         "trend_mode": "linear",
         "normalization": False,
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "model_mode": _MODES, "trend_mode": Options("linear", "exponential")}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
         super()._check_hyperparameters(hp)
@@ -243,13 +220,11 @@ class FFT(_Local):
         "standardize": True,
     }
 
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["nr_freqs_to_keep"] < 1:
-            raise ValueError("FFT: nr_freqs_to_keep must be >= 1")
-        if hp["trend"] not in (None, "poly", "exp"):
-            raise ValueError(f"FFT: trend must be null, poly or exp, got {hp['trend']!r}")
-        if hp["trend_poly_degree"] < 0:
-            raise ValueError("FFT: trend_poly_degree must be >= 0")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "nr_freqs_to_keep": Interval(1),
+        "trend": Options(None, "poly", "exp"),
+        "trend_poly_degree": Interval(0),
+    }
 
 
 class NaiveMean(_Local):
@@ -269,10 +244,7 @@ class NaiveSeasonal(_Local):
     family: ClassVar[str] = "baseline"
     darts_class: ClassVar[str] = "NaiveSeasonal"
     defaults: ClassVar[Mapping[str, Any]] = {"K": 1, "standardize": False}
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["K"] < 1:
-            raise ValueError(f"NaiveSeasonal: K must be >= 1, got {hp['K']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"K": Interval(1)}
 
 
 class NaiveDrift(_Local):

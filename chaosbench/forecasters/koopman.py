@@ -46,6 +46,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from .base import Forecaster, nan_padded
+from .constraints import Constraint, Interval, Options
 
 __all__ = ["EDMD", "DelayDMD", "HODMD"]
 
@@ -91,24 +92,17 @@ class EDMD(Forecaster):
         "escape_factor": 10.0,
         "standardize": True,
     }
-    _DICTIONARIES: ClassVar[tuple[str, ...]] = ("poly", "rbf", "delay")
-    _PROPAGATE: ClassVar[tuple[str, ...]] = ("relift", "lifted")
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key in ("degree", "n_centers", "delays", "stride"):
-            if hp[key] < 1:
-                raise ValueError(f"EDMD: {key} must be >= 1, got {hp[key]}")
-        for key in ("rbf_width", "escape_factor"):
-            if not hp[key] > 0:
-                raise ValueError(f"EDMD: {key} must be > 0, got {hp[key]}")
-        if hp["ridge"] < 0:
-            raise ValueError(f"EDMD: ridge must be >= 0, got {hp['ridge']}")
-        if hp["dictionary"] not in self._DICTIONARIES:
-            raise ValueError(f"EDMD: dictionary must be one of {self._DICTIONARIES}, got "
-                             f"{hp['dictionary']!r}")
-        if hp["propagate"] not in self._PROPAGATE:
-            raise ValueError(f"EDMD: propagate must be one of {self._PROPAGATE}, got "
-                             f"{hp['propagate']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "degree": Interval(1),
+        "n_centers": Interval(1),
+        "delays": Interval(1),
+        "stride": Interval(1),
+        "rbf_width": Interval(0, closed="neither"),
+        "escape_factor": Interval(0, closed="neither"),
+        "ridge": Interval(0),
+        "dictionary": Options("poly", "rbf", "delay"),
+        "propagate": Options("relift", "lifted"),
+    }
 
     @property
     def _span(self) -> int:
@@ -186,15 +180,12 @@ class _PyDMDForecaster(Forecaster):
     family: ClassVar[str] = "koopman"
     library: ClassVar[str] = "pydmd"
 
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        name = type(self).__name__
-        if hp["delays"] < 1:
-            raise ValueError(f"{name}: delays must be >= 1, got {hp['delays']}")
-        if hp["svd_rank"] < -1:
-            raise ValueError(f"{name}: svd_rank must be -1 (all), 0 (optimal hard threshold), "
-                             f"an int >= 1 or a float in (0, 1) (energy), got {hp['svd_rank']}")
-        if not hp["escape_factor"] > 0:
-            raise ValueError(f"{name}: escape_factor must be > 0, got {hp['escape_factor']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "delays": Interval(1),
+        "svd_rank": Interval(-1, description="-1 (all), 0 (optimal hard threshold), an int >= 1 "
+                                             "or a float in (0, 1) (energy)"),
+        "escape_factor": Interval(0, closed="neither"),
+    }
 
     @property
     def min_train_points(self) -> int:
@@ -270,11 +261,7 @@ class HODMD(_PyDMDForecaster):
         "escape_factor": 10.0,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["svd_rank_extra"] < -1:
-            raise ValueError(f"HODMD: svd_rank_extra must be >= -1, got {hp['svd_rank_extra']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"svd_rank_extra": Interval(-1)}
 
     def _modes(self, snapshots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from pydmd import DMD

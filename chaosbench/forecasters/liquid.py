@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Mapping
 import torch
 from torch import nn
 
+from .constraints import Constraint, Interval
 from .sequence import COMMON_DEFAULTS, SequenceForecaster
 
 __all__ = ["LTC", "CfC"]
@@ -43,12 +44,27 @@ class _Readout(nn.Module):
 
 
 class _NcpsForecaster(SequenceForecaster):
-    library: ClassVar[str] = "ncps"
+    """``ncps.torch.<ncps_class>(n_inputs, units, batch_first=True, **keyword arguments)`` read
+    out by a linear head: the keyword arguments are the hyperparameters in ``ncps_keys`` and
+    the fixed ``ncps_settings``."""
 
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["units"] < 1:
-            raise ValueError(f"{type(self).__name__}: units must be >= 1, got {hp['units']}")
+    library: ClassVar[str] = "ncps"
+    constraints: ClassVar[Mapping[str, Constraint]] = {"units": Interval(1)}
+    #: The network's class in ``ncps.torch``.
+    ncps_class: ClassVar[str]
+    #: Hyperparameters passed to it by name.
+    ncps_keys: ClassVar[tuple[str, ...]] = ()
+    #: Keyword arguments it always gets.
+    ncps_settings: ClassVar[Mapping[str, Any]] = {}
+
+    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
+        import ncps.torch
+
+        hp = self.hyperparameters
+        rnn = getattr(ncps.torch, self.ncps_class)(
+            n_inputs, hp["units"], batch_first=True, **{k: hp[k] for k in self.ncps_keys},
+            **self.ncps_settings)
+        return _Readout(rnn, hp["units"], n_outputs)
 
     def _run(self, net: nn.Module, inputs: torch.Tensor, state: Any = None) -> tuple:
         return net(inputs, state)
@@ -66,18 +82,9 @@ class LTC(_NcpsForecaster):
         "batch_size": 16,
         "iterations": 200,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["ode_unfolds"] < 1:
-            raise ValueError(f"LTC: ode_unfolds must be >= 1, got {hp['ode_unfolds']}")
-
-    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
-        from ncps.torch import LTC as NcpsLTC
-
-        hp = self.hyperparameters
-        rnn = NcpsLTC(n_inputs, hp["units"], batch_first=True, ode_unfolds=hp["ode_unfolds"])
-        return _Readout(rnn, hp["units"], n_outputs)
+    constraints: ClassVar[Mapping[str, Constraint]] = {"ode_unfolds": Interval(1)}
+    ncps_class: ClassVar[str] = "LTC"
+    ncps_keys: ClassVar[tuple[str, ...]] = ("ode_unfolds",)
 
 
 class CfC(_NcpsForecaster):
@@ -91,16 +98,8 @@ class CfC(_NcpsForecaster):
         **COMMON_DEFAULTS,
         "iterations": 300,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["backbone_units"] < 1 or hp["backbone_layers"] < 1:
-            raise ValueError("CfC: backbone_units and backbone_layers must be >= 1")
-
-    def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
-        from ncps.torch import CfC as NcpsCfC
-
-        hp = self.hyperparameters
-        rnn = NcpsCfC(n_inputs, hp["units"], batch_first=True, backbone_units=hp["backbone_units"],
-                      backbone_layers=hp["backbone_layers"], backbone_dropout=0.0)
-        return _Readout(rnn, hp["units"], n_outputs)
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "backbone_units": Interval(1), "backbone_layers": Interval(1)}
+    ncps_class: ClassVar[str] = "CfC"
+    ncps_keys: ClassVar[tuple[str, ...]] = ("backbone_units", "backbone_layers")
+    ncps_settings: ClassVar[Mapping[str, Any]] = {"backbone_dropout": 0.0}

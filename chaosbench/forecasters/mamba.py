@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Mapping
 import torch
 from torch import nn
 
+from .constraints import Constraint, Interval
 from .sequence import COMMON_DEFAULTS, SequenceForecaster
 
 __all__ = ["MambaForecaster"]
@@ -60,12 +61,8 @@ class MambaForecaster(SequenceForecaster):
         "batch_size": 16,
         "iterations": 200,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        for key in ("d_model", "n_layers", "d_state", "expand_factor", "d_conv"):
-            if hp[key] < 1:
-                raise ValueError(f"MambaForecaster: {key} must be >= 1, got {hp[key]}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        key: Interval(1) for key in ("d_model", "n_layers", "d_state", "expand_factor", "d_conv")}
 
     def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
         return _MambaNet(n_inputs, n_outputs, self.hyperparameters)

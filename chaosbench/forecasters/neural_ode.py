@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .base import Forecaster, nan_padded
+from .constraints import TRAINING, Constraint, Interval, Options
 
 __all__ = ["NeuralODE"]
 
@@ -69,22 +70,12 @@ class NeuralODE(Forecaster):
         "escape_factor": 10.0,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key in ("width", "depth", "window", "batch_size", "substeps"):
-            if hp[key] < 1:
-                raise ValueError(f"NeuralODE: {key} must be >= 1, got {hp[key]}")
-        if hp["iterations"] < 0:
-            raise ValueError(f"NeuralODE: iterations must be >= 0, got {hp['iterations']}")
-        for key in ("learning_rate", "escape_factor"):
-            if not hp[key] > 0:
-                raise ValueError(f"NeuralODE: {key} must be > 0, got {hp[key]}")
-        if not 0 < hp["final_lr_fraction"] <= 1:
-            raise ValueError("NeuralODE: final_lr_fraction must be in (0, 1]")
-        if hp["activation"] not in _ACTIVATIONS:
-            raise ValueError(f"NeuralODE: activation must be one of {sorted(_ACTIVATIONS)}")
-        if hp["solver"] not in _SOLVERS:
-            raise ValueError(f"NeuralODE: solver must be one of {_SOLVERS}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        **TRAINING,
+        **{key: Interval(1) for key in ("width", "depth", "window", "substeps")},
+        "activation": Options(*sorted(_ACTIVATIONS)),
+        "solver": Options(*_SOLVERS),
+    }
 
     @property
     def min_train_points(self) -> int:

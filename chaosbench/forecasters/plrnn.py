@@ -58,6 +58,7 @@ import torch
 from torch import nn
 
 from .base import Forecaster, nan_padded
+from .constraints import TRAINING, Constraint, Interval, Options
 
 __all__ = ["GTFPLRNN", "ALRNN"]
 
@@ -110,7 +111,13 @@ class _TeacherForcedRNN(Forecaster):
     family: ClassVar[str] = "reconstruction"
     library: ClassVar[str] = "torch"
     stochastic: ClassVar[bool] = True
-    _common_checks: ClassVar[tuple[str, ...]] = ("latent_dim", "sequence_length", "batch_size")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        **TRAINING,
+        "latent_dim": Interval(1),
+        "sequence_length": Interval(1),
+        "clip_norm": Interval(0, description=">= 0 (0: no clipping)"),
+        "input_noise": Interval(0),
+    }
 
     @abc.abstractmethod
     def _module(self, n_obs: int, gen: torch.Generator) -> nn.Module:
@@ -122,24 +129,6 @@ class _TeacherForcedRNN(Forecaster):
 
     def _before_batch(self, iteration: int, states: torch.Tensor) -> None:
         """Hook run before each optimisation step with the last forced states (detached)."""
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        name = type(self).__name__
-        for key in self._common_checks:
-            if hp[key] < 1:
-                raise ValueError(f"{name}: {key} must be >= 1, got {hp[key]}")
-        if hp["iterations"] < 0:
-            raise ValueError(f"{name}: iterations must be >= 0, got {hp['iterations']}")
-        if hp["clip_norm"] < 0:
-            raise ValueError(f"{name}: clip_norm must be >= 0 (0: no clipping), got "
-                             f"{hp['clip_norm']}")
-        for key in ("learning_rate", "escape_factor"):
-            if not hp[key] > 0:
-                raise ValueError(f"{name}: {key} must be > 0, got {hp[key]}")
-        if not 0 < hp["final_lr_fraction"] <= 1:
-            raise ValueError(f"{name}: final_lr_fraction must be in (0, 1]")
-        if hp["input_noise"] < 0:
-            raise ValueError(f"{name}: input_noise must be >= 0, got {hp['input_noise']}")
 
     @property
     def min_train_points(self) -> int:
@@ -250,19 +239,13 @@ class GTFPLRNN(_TeacherForcedRNN):
         "escape_factor": 10.0,
         "standardize": True,
     }
-    _ALPHA_METHODS: ClassVar[tuple[str, ...]] = ("adaptive", "constant")
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["hidden_dim"] < 1 or hp["alpha_interval"] < 1:
-            raise ValueError("GTFPLRNN: hidden_dim and alpha_interval must be >= 1")
-        if not 0 <= hp["alpha"] <= 1:
-            raise ValueError(f"GTFPLRNN: alpha must be in [0, 1], got {hp['alpha']}")
-        if not 0 <= hp["alpha_decay"] <= 1:
-            raise ValueError(f"GTFPLRNN: alpha_decay must be in [0, 1], got {hp['alpha_decay']}")
-        if hp["alpha_method"] not in self._ALPHA_METHODS:
-            raise ValueError(f"GTFPLRNN: alpha_method must be one of {self._ALPHA_METHODS}, "
-                             f"got {hp['alpha_method']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "hidden_dim": Interval(1),
+        "alpha_interval": Interval(1),
+        "alpha": Interval(0, 1),
+        "alpha_decay": Interval(0, 1),
+        "alpha_method": Options("adaptive", "constant"),
+    }
 
     def _module(self, n_obs: int, gen: torch.Generator) -> nn.Module:
         self.alpha = self.hyperparameters["alpha"]
@@ -316,12 +299,11 @@ class ALRNN(_TeacherForcedRNN):
         "escape_factor": 10.0,
         "standardize": True,
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "forcing_interval": Interval(1), "relu_units": Interval(0)}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["forcing_interval"] < 1:
-            raise ValueError("ALRNN: forcing_interval must be >= 1")
-        if not 0 <= hp["relu_units"] <= hp["latent_dim"]:
+        if hp["relu_units"] > hp["latent_dim"]:
             raise ValueError(f"ALRNN: relu_units must be in [0, latent_dim], got "
                              f"{hp['relu_units']}")
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from .base import Forecaster
+from .constraints import Constraint, Interval
 
 __all__ = ["ESN", "NVAR", "LinearNVAR"]
 
@@ -63,22 +64,17 @@ class ESN(Forecaster):
         "predict_increment": True,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        checks = {
-            "units": hp["units"] >= 1,
-            "spectral_radius": hp["spectral_radius"] >= 0,
-            "leak_rate": 0 < hp["leak_rate"] < 2,
-            "input_scaling": hp["input_scaling"] >= 0,
-            "input_connectivity": 0 < hp["input_connectivity"] <= 1,
-            "rc_connectivity": 0 < hp["rc_connectivity"] <= 1,
-            "bias_scaling": hp["bias_scaling"] >= 0,
-            "ridge": hp["ridge"] >= 0,
-            "warmup": hp["warmup"] >= 0,
-        }
-        bad = [k for k, ok in checks.items() if not ok]
-        if bad:
-            raise ValueError(f"ESN: out-of-range hyperparameter(s): {', '.join(bad)}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "units": Interval(1),
+        "spectral_radius": Interval(0),
+        "leak_rate": Interval(0, 2, closed="neither"),
+        "input_scaling": Interval(0),
+        "input_connectivity": Interval(0, 1, closed="right"),
+        "rc_connectivity": Interval(0, 1, closed="right"),
+        "bias_scaling": Interval(0),
+        "ridge": Interval(0),
+        "warmup": Interval(0),
+    }
 
     @property
     def min_train_points(self) -> int:
@@ -142,13 +138,8 @@ class NVAR(Forecaster):
         "predict_increment": True,
         "standardize": True,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        for key in ("delay", "order", "strides"):
-            if hp[key] < 1:
-                raise ValueError(f"{type(self).__name__}: {key} must be >= 1, got {hp[key]}")
-        if hp["ridge"] < 0:
-            raise ValueError(f"{type(self).__name__}: ridge must be >= 0, got {hp['ridge']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "delay": Interval(1), "order": Interval(1), "strides": Interval(1), "ridge": Interval(0)}
 
     @property
     def _span(self) -> int:

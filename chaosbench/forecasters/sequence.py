@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from .base import Forecaster, nan_padded
+from .constraints import TRAINING, Constraint, Interval
 
 __all__ = ["SequenceForecaster"]
 
@@ -52,6 +53,8 @@ class SequenceForecaster(Forecaster):
     stochastic: ClassVar[bool] = True
     #: True: carry the hidden state in closed loop; False: re-read a sliding window each step.
     stateful: ClassVar[bool] = True
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        **TRAINING, "delays": Interval(1), "stride": Interval(1), "sequence_length": Interval(1)}
 
     @abc.abstractmethod
     def _network(self, n_inputs: int, n_outputs: int) -> nn.Module:
@@ -60,19 +63,6 @@ class SequenceForecaster(Forecaster):
     def _run(self, net: nn.Module, inputs: torch.Tensor, state: Any = None) -> tuple:
         """(outputs (B, L, d), state after the last step); stateless networks return None."""
         return net(inputs), None
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        name = type(self).__name__
-        for key in ("delays", "stride", "sequence_length", "batch_size"):
-            if hp[key] < 1:
-                raise ValueError(f"{name}: {key} must be >= 1, got {hp[key]}")
-        if hp["iterations"] < 0:
-            raise ValueError(f"{name}: iterations must be >= 0, got {hp['iterations']}")
-        for key in ("learning_rate", "escape_factor"):
-            if not hp[key] > 0:
-                raise ValueError(f"{name}: {key} must be > 0, got {hp[key]}")
-        if not 0 < hp["final_lr_fraction"] <= 1:
-            raise ValueError(f"{name}: final_lr_fraction must be in (0, 1]")
 
     @property
     def _span(self) -> int:

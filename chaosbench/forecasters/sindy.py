@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from .base import Forecaster, nan_padded
+from .constraints import Constraint, Interval, Options
 
 __all__ = ["SINDy", "EnsembleSINDy"]
 
@@ -47,22 +48,17 @@ class SINDy(Forecaster):
         "escape_factor": 10.0,
         "standardize": False,
     }
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["degree"] < 1:
-            raise ValueError(f"SINDy: degree must be >= 1, got {hp['degree']}")
-        for key in ("threshold", "alpha"):
-            if hp[key] < 0:
-                raise ValueError(f"SINDy: {key} must be >= 0, got {hp[key]}")
-        for key in ("max_iter", "fd_order"):
-            if hp[key] < 1:
-                raise ValueError(f"SINDy: {key} must be >= 1, got {hp[key]}")
-        for key in ("rtol", "atol", "escape_factor"):
-            if not hp[key] > 0:
-                raise ValueError(f"SINDy: {key} must be > 0, got {hp[key]}")
-        valid = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
-        if hp["integrator"] not in valid:
-            raise ValueError(f"SINDy: integrator must be one of {valid}, got {hp['integrator']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "degree": Interval(1),
+        "threshold": Interval(0),
+        "alpha": Interval(0),
+        "max_iter": Interval(1),
+        "fd_order": Interval(1),
+        "rtol": Interval(0, closed="neither"),
+        "atol": Interval(0, closed="neither"),
+        "escape_factor": Interval(0, closed="neither"),
+        "integrator": Options("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"),
+    }
 
     @property
     def min_train_points(self) -> int:
@@ -167,15 +163,12 @@ class EnsembleSINDy(SINDy):
         "smoother_window": 9,
         "smoother_polyorder": 3,
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "n_models": Interval(1), "n_candidates_to_drop": Interval(1)}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["n_models"] < 1:
-            raise ValueError(f"EnsembleSINDy: n_models must be >= 1, got {hp['n_models']}")
         if not (hp["bagging"] or hp["library_ensemble"]):
             raise ValueError("EnsembleSINDy: set bagging and/or library_ensemble (else use sindy)")
-        if hp["n_candidates_to_drop"] < 1:
-            raise ValueError("EnsembleSINDy: n_candidates_to_drop must be >= 1")
         window, order = hp["smoother_window"], hp["smoother_polyorder"]
         if window and (window < 3 or window % 2 == 0 or not 0 <= order < window):
             raise ValueError("EnsembleSINDy: smoother_window must be 0 or an odd int >= 3 "

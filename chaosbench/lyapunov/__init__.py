@@ -24,6 +24,7 @@ from chaosbench.lyapunov.ode import ode_spectrum
 from chaosbench.lyapunov.settings import LyapunovSettings, SpectrumEstimate
 from chaosbench.lyapunov.statistics import is_chaotic, is_decided, shear_bound
 from chaosbench.lyapunov.tangent import TangentFlow, discontinuities, tangent_flow
+from chaosbench.threads import limited
 
 __all__ = ["LyapunovSettings", "SpectrumEstimate", "lyapunov_spectrum", "ode_spectrum",
            "delay_spectrum", "largest_exponent_two_trajectories", "TangentFlow", "tangent_flow",
@@ -38,14 +39,5 @@ def lyapunov_spectrum(system, settings: LyapunovSettings = LyapunovSettings()) -
     one thread: the QR steps are small, and a multithreaded BLAS that shares the cores with
     other work spends its time waiting (a 10x slowdown measured on 2 loaded cores).
     """
-    with _one_blas_thread():
+    with limited(1, blas_only=True):
         return delay_spectrum(system, settings) if system.delay else ode_spectrum(system, settings)
-
-
-def _one_blas_thread():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it BLAS keeps its own thread count
-        import contextlib
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")

@@ -26,7 +26,6 @@ Rules applied by :func:`compute` to every metric:
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import numpy as np
@@ -57,9 +56,9 @@ def names(group: str | None = None) -> list[str]:
 
 
 def _unknown_name_error(name: str) -> ValueError:
-    close = difflib.get_close_matches(name, list(REGISTRY), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return ValueError(f"unknown metric {name!r}.{hint} Valid choices: {', '.join(REGISTRY)}")
+    from chaosbench.suggest import suggest
+
+    return ValueError(suggest(name, list(REGISTRY), "metric"))
 
 
 def info(name: str) -> Metric:

@@ -206,7 +206,7 @@ def write_report(results_dir: str | Path, sweep: str, *, out: str | Path | None 
     chosen = ran if systems is None else list(systems)
     unknown = [s for s in chosen if s not in ran]
     if unknown:
-        from chaosbench.catalogue import suggest
+        from chaosbench.suggest import suggest
         raise ValueError(f"{suggest(unknown[0], ran, 'system')} (the systems this sweep ran)")
     out = Path(out) if out is not None else Path(results_dir) / sweep / "report"
     folder = out / "figures"

@@ -6,7 +6,8 @@ points of the series (or of ``context``). The modules here are adapters onto eac
 library; those libraries are the ``foundation`` extra (``pip install 'chaosbench[foundation]'``)
 and are imported only when a model is fitted.
 
-Settings every adapter shares (``conf/forecaster/<name>.yaml`` lists them with their defaults):
+Settings every adapter shares (:data:`DEFAULTS`, with their defaults; ``constraints`` on
+:class:`PretrainedForecaster` their valid values):
 
 * ``weights``: a local directory holding the model's files, or a hub id (``amazon/chronos-bolt-
   small``) that the library's own loader resolves from its cache or the hub. Without network a hub
@@ -38,6 +39,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from chaosbench.forecasters.base import Forecaster
+from chaosbench.forecasters.constraints import Constraint, Interval, Options, Pattern
 
 __all__ = ["PretrainedForecaster", "FoundationExtraMissing", "WrongWeights", "require",
            "DEFAULTS"]
@@ -51,7 +53,6 @@ DEFAULTS: Mapping[str, Any] = {
     "dtype": "float32",
 }
 CHANNELS = ("univariate", "multivariate")
-_DEVICE = re.compile(r"^(cpu|auto|cuda(:\d+)?)$")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -92,27 +93,20 @@ class PretrainedForecaster(Forecaster):
     model_key: ClassVar[str]
     #: Whether the model can forecast coordinates jointly (``channels=multivariate``).
     joint_channels: ClassVar[bool] = False
-    #: The floating-point types the adapter can load the weights in.
-    dtypes: ClassVar[tuple[str, ...]] = ("float32",)
     #: (python module, PyPI package) of the model's library.
     requires: ClassVar[tuple[str, str]]
+    #: ``dtype``: the floating-point types the adapter can load the weights in.
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "device": Pattern(r"cpu|auto|cuda(:\d+)?", "cpu, cuda, cuda:N or auto"),
+        "context_length": Interval(1),
+        "channels": Options(*CHANNELS),
+        "dtype": Options("float32"),
+    }
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        cls = type(self).__name__
-        if not _DEVICE.match(hp["device"]):
-            raise ValueError(f"{cls}: device must be cpu, cuda, cuda:N or auto, "
-                             f"got {hp['device']!r}")
-        if hp["context_length"] < 1:
-            raise ValueError(f"{cls}: context_length must be >= 1, got {hp['context_length']}")
-        if hp["channels"] not in CHANNELS:
-            raise ValueError(f"{cls}: channels must be one of {list(CHANNELS)}, "
-                             f"got {hp['channels']!r}")
         if hp["channels"] == "multivariate" and not self.joint_channels:
-            raise ValueError(f"{cls}: this model forecasts each channel on its own; "
-                             "use channels=univariate")
-        if hp["dtype"] not in self.dtypes:
-            raise ValueError(f"{cls}: dtype must be one of {list(self.dtypes)}, "
-                             f"got {hp['dtype']!r}")
+            raise ValueError(f"{type(self).__name__}: this model forecasts each channel on its "
+                             "own; use channels=univariate")
 
     # ------------------------------------------------------------------------------------------
     # Loading

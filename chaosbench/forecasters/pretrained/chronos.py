@@ -23,6 +23,8 @@ from typing import Any, ClassVar, Iterator, Mapping
 
 import numpy as np
 
+from chaosbench.forecasters.constraints import Constraint, Interval, Options
+
 from . import DEFAULTS, PretrainedForecaster, WrongWeights, torch_dtype
 
 __all__ = ["ChronosT5", "ChronosBolt", "Chronos2"]
@@ -54,7 +56,7 @@ class _Chronos(PretrainedForecaster):
 
     library: ClassVar[str] = "chronos-forecasting"
     requires: ClassVar[tuple[str, str]] = ("chronos", "chronos-forecasting")
-    dtypes: ClassVar[tuple[str, ...]] = ("float32", "bfloat16")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"dtype": Options("float32", "bfloat16")}
     #: Name of the chronos pipeline class the weights must load as.
     pipeline: ClassVar[str]
 
@@ -85,11 +87,7 @@ class ChronosT5(_Chronos):
     pipeline: ClassVar[str] = "ChronosPipeline"
     defaults: ClassVar[Mapping[str, Any]] = {**DEFAULTS, "weights": "amazon/chronos-t5-small",
                                              "num_samples": 20}
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["num_samples"] < 1:
-            raise ValueError(f"ChronosT5: num_samples must be >= 1, got {hp['num_samples']}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"num_samples": Interval(1)}
 
     def _forecast(self, window: np.ndarray, steps: int) -> np.ndarray:
         import torch

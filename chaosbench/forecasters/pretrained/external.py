@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Mapping
 import numpy as np
 
 from chaosbench.forecasters.base import Forecaster
+from chaosbench.forecasters.constraints import Constraint, Interval
 
 __all__ = ["External", "PLACEHOLDERS"]
 
@@ -50,12 +51,10 @@ class External(Forecaster):
         "context_length": 512,  # points of history passed to the command
         "timeout_s": 600.0,     # longest a single forecast may take
     }
+    constraints: ClassVar[Mapping[str, Constraint]] = {
+        "context_length": Interval(1), "timeout_s": Interval(0, closed="neither")}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["context_length"] < 1:
-            raise ValueError(f"External: context_length must be >= 1, got {hp['context_length']}")
-        if not hp["timeout_s"] > 0:
-            raise ValueError(f"External: timeout_s must be > 0, got {hp['timeout_s']}")
         if not hp["command"]:
             return
         try:

@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Mapping
 
 import numpy as np
 
+from chaosbench.forecasters.constraints import Constraint, Options
+
 from . import DEFAULTS, PretrainedForecaster
 
 __all__ = ["Fracast"]
@@ -31,12 +33,7 @@ class Fracast(PretrainedForecaster):
     model_key: ClassVar[str] = "fracast-0"
     requires: ClassVar[tuple[str, str]] = ("fracast", "fracast")
     defaults: ClassVar[Mapping[str, Any]] = {**DEFAULTS, "weights": BUNDLED, "checkpoint": "fp32"}
-
-    def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        super()._check_hyperparameters(hp)
-        if hp["checkpoint"] not in ("w8", "fp32"):
-            raise ValueError(f"Fracast: checkpoint must be 'w8' or 'fp32', "
-                             f"got {hp['checkpoint']!r}")
+    constraints: ClassVar[Mapping[str, Constraint]] = {"checkpoint": Options("w8", "fp32")}
 
     @property
     def min_train_points(self) -> int:

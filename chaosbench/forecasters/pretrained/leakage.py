@@ -50,7 +50,8 @@ def models() -> list[str]:
 
 def seen_in_pretraining(model: str, system: str) -> str:
     """``seen``, ``derived``, ``unseen`` or ``unknown`` for ``model`` on ``system``."""
-    from chaosbench.catalogue import suggest, systems
+    from chaosbench.catalogue import systems
+    from chaosbench.suggest import suggest
 
     table = _table()
     if model not in table:
