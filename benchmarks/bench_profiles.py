@@ -1,6 +1,13 @@
 """What each paper profile costs at its published budget, and which ones need a cluster.
 
     .venv/bin/python benchmarks/bench_profiles.py [--system Lorenz] [--profiles paper/nbeats,...]
+    .venv/bin/python benchmarks/bench_profiles.py --defaults [--protocol standard]
+
+``--defaults`` times the default configurations instead (``conf/forecaster/*.yaml``, the
+pretrained ones excluded: they need weights), each fitted once under ``--protocol``, and adds
+up the estimated wall time of the full sweep (every default x every chaotic system x 1 seed on 2
+workers, with the harness overhead per job that ``bench_sweep.py`` measured for the parallel
+launcher).
 
 Every ``paper/<name>`` profile (``conf/forecaster/paper/``) is fitted on one system's
 ``gilpin2023`` split (1,000 training points at 100 per period, a 200-point forecast), single
@@ -28,19 +35,22 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 SYSTEMS_PUBLISHED = 133
+SYSTEMS_CHAOTIC = 119       # system=all: the catalogue less its 16 non-chaotic systems
+HARNESS_S_PER_JOB = 0.28    # bench_sweep.py --sweep fast, parallel launcher, idle machine
+PRETRAINED = ("chronos", "chronos_bolt", "chronos2", "timesfm", "fracast", "external")
 WORKERS = 2
 NIGHT_HOURS = 8.0
 BUDGET_KEYS = ("n_epochs", "iterations")
 
 
-def _split(system: str):
+def _split(system: str, protocol: str = "gilpin2023"):
     import yaml
 
     from chaosbench.paths import data_dir
     from chaosbench.tuning import tuning_split
 
-    protocol = yaml.safe_load((data_dir("conf") / "protocol" / "gilpin2023.yaml").read_text())
-    return tuning_split(system, protocol, 0)
+    cfg = yaml.safe_load((data_dir("conf") / "protocol" / f"{protocol}.yaml").read_text())
+    return tuning_split(system, cfg, 0)
 
 
 def _fit_predict(name: str, split, **overrides) -> tuple[float, float]:
@@ -76,14 +86,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--system", default="Lorenz")
     parser.add_argument("--profiles", default=None, help="comma-separated; default: every one")
+    parser.add_argument("--defaults", action="store_true", help="the default configurations")
+    parser.add_argument("--protocol", default=None, help="default: gilpin2023 (standard with "
+                        "--defaults)")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     from chaosbench import forecasters
 
+    if args.defaults:
+        return defaults(args.system, args.protocol or "standard")
     names = args.profiles.split(",") if args.profiles else forecasters.paper_names()
-    split = _split(args.system)
+    split = _split(args.system, args.protocol or "gilpin2023")
     print(f"paper profiles on {args.system} (gilpin2023 split), one thread; load average "
           f"{os.getloadavg()[0]:.1f}")
     print(f"| profile | budget | fit s / job | predict s / job | catalogue CPU h "
@@ -101,6 +116,32 @@ def main() -> None:
         where = "here" if wall_h <= NIGHT_HOURS else "cluster"
         print(f"| `{name}` | {m['budget']} | {m['fit']:.1f} | {m['predict']:.2f} | {cpu_h:.2f} | "
               f"{wall_h:.2f} | {where} |", flush=True)
+
+
+def defaults(system: str, protocol: str) -> None:
+    from chaosbench import forecasters
+
+    names = [n for n in forecasters.shipped_names() if n not in PRETRAINED]
+    split = _split(system, protocol)
+    print(f"default configurations on {system} ({protocol} split), one thread; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print("| forecaster | fit s | predict s |")
+    print("|---|---|---|")
+    total = 0.0
+    for name in names:
+        try:
+            _fit_predict(name, split)  # warm: imports and first-call costs stay out
+            fit, predict = _fit_predict(name, split)
+        except Exception as error:  # noqa: BLE001 - report and go on
+            print(f"| `{name}` | failed: {type(error).__name__}: {error} | |")
+            continue
+        total += fit + predict
+        print(f"| `{name}` | {fit:.2f} | {predict:.2f} |", flush=True)
+    jobs = len(names) * SYSTEMS_CHAOTIC
+    wall = (total * SYSTEMS_CHAOTIC + jobs * HARNESS_S_PER_JOB) / 2
+    print(f"full sweep estimate: {len(names)} forecasters x {SYSTEMS_CHAOTIC} systems x 1 seed = "
+          f"{jobs} jobs; {total:.1f} s of fit + predict per system; {wall / 60:.0f} min wall on 2 "
+          f"workers (target 45 min)")
 
 
 if __name__ == "__main__":
