@@ -25,16 +25,18 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 foundation: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c $(CONSTRAINTS) -e ".[test,foundation]"
 
-# `make test`: the fast tier, every test but the `slow` and `integration` ones, on two pytest
-# workers (about a minute on an idle 2-core machine). `make test TIER=all` adds the integration
-# tests (the console script in subprocesses, killed sweeps, a built wheel, a real browser, Slurm
-# and Ray); it is what CI runs, after starting those services. `make test-all` adds `slow` too.
+# `make test`: the fast tier, every test but the `slow`, `integration` and `exhaustive` ones, on
+# two pytest workers (about a minute on an idle 2-core machine; checks over every forecaster or
+# system run on a representative sample, tests/tiers.py). `make test TIER=all` adds the
+# exhaustive cases and the integration tests (the console script in subprocesses, killed sweeps,
+# a built wheel, a real browser, Slurm and Ray); it is what CI runs, after starting those
+# services. `make test-all` adds `slow` too.
 TIER    ?= fast
 WORKERS ?= 2
 ifeq ($(TIER),all)
 MARKERS := not slow
 else
-MARKERS := not slow and not integration
+MARKERS := not slow and not integration and not exhaustive
 endif
 
 test: $(STAMP)

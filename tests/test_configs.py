@@ -9,6 +9,7 @@ from chaosbench.cli import choices, launchers, preflight
 from chaosbench.forecasters import build
 from chaosbench.runner import run_job
 from chaosbench.sweep import compose_base, expand
+from tiers import FORECASTERS, sample
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 
@@ -30,7 +31,7 @@ def test_every_sweep_expands_and_its_first_job_runs(sweep, tmp_path):
     assert run_job(first[0]).status == "ok"
 
 
-@pytest.mark.parametrize("forecaster", choices("forecaster"))
+@pytest.mark.parametrize("forecaster", sample(choices("forecaster"), FORECASTERS))
 def test_every_forecaster_config_composes_into_a_model(forecaster, tmp_path):
     preflight(["x", f"forecaster={forecaster}"])
     (job,) = expand([f"forecaster={forecaster}", f"results_dir={tmp_path}"])

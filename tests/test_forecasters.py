@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import tiny_pretrained  # first: sets HF_HUB_OFFLINE before any hub library is imported
+from tiers import FORECASTERS, sample
 
 import numpy as np
 import pytest
@@ -299,7 +300,7 @@ def test_paper_profiles_exist_for_reduced_deep_models():
     assert not set(PAPER) & set(NAMES), "paper profiles are not default configurations"
 
 
-@pytest.mark.parametrize("name", PAPER)
+@pytest.mark.parametrize("name", sample(PAPER, FORECASTERS))
 def test_paper_profile_mirrors_the_default(name):
     """Same class and the same (complete) set of hyperparameters as the default config, a
     heavier budget, and a comment saying where the numbers come from."""
@@ -343,7 +344,7 @@ def _params(name: str) -> tuple[type, dict]:
 
 
 @pytest.mark.parametrize("check", list(CHECKS))
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sample(NAMES, FORECASTERS))
 def test_conformance(name, check):
     """Every configuration passes every check of the public suite that users run on their own
     models (``chaosbench.forecasters.checks``): shapes on multivariate and univariate data,
@@ -353,7 +354,7 @@ def test_conformance(name, check):
     CHECKS[check](cls, params)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", sample(NAMES, FORECASTERS))
 def test_a_new_context_moves_the_forecast(name):
     model = _fitted(name)
     window = _data("multi")[N_TRAIN + 40 : N_TRAIN + 100]
