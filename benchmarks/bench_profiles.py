@@ -1,7 +1,7 @@
 """What each paper profile costs at its published budget, and which ones need a cluster.
 
     .venv/bin/python benchmarks/bench_profiles.py [--system Lorenz] [--profiles paper/nbeats,...]
-    .venv/bin/python benchmarks/bench_profiles.py --defaults [--protocol standard]
+    .venv/bin/python benchmarks/bench_profiles.py --defaults [--protocol standard] [--seeds 1]
 
 ``--defaults`` times the default configurations instead (``conf/forecaster/*.yaml``, the
 pretrained ones excluded: they need weights), each fitted once under ``--protocol``, and adds
@@ -86,7 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--system", default="Lorenz")
     parser.add_argument("--profiles", default=None, help="comma-separated; default: every one")
-    parser.add_argument("--defaults", action="store_true", help="the default configurations")
+    parser.add_argument("--defaults", action="store_true", help="the default configurations "
+                        "(--profiles then names some of them)")
+    parser.add_argument("--seeds", type=int, default=1, help="seeds of the sweep estimate")
     parser.add_argument("--protocol", default=None, help="default: gilpin2023 (standard with "
                         "--defaults)")
     args = parser.parse_args()
@@ -96,7 +98,8 @@ def main() -> None:
     from chaosbench import forecasters
 
     if args.defaults:
-        return defaults(args.system, args.protocol or "standard")
+        return defaults(args.system, args.protocol or "standard",
+                        args.profiles.split(",") if args.profiles else None, args.seeds)
     names = args.profiles.split(",") if args.profiles else forecasters.paper_names()
     split = _split(args.system, args.protocol or "gilpin2023")
     print(f"paper profiles on {args.system} (gilpin2023 split), one thread; load average "
@@ -118,10 +121,10 @@ def main() -> None:
               f"{wall_h:.2f} | {where} |", flush=True)
 
 
-def defaults(system: str, protocol: str) -> None:
+def defaults(system: str, protocol: str, chosen: list[str] | None, seeds: int) -> None:
     from chaosbench import forecasters
 
-    names = [n for n in forecasters.shipped_names() if n not in PRETRAINED]
+    names = chosen or [n for n in forecasters.shipped_names() if n not in PRETRAINED]
     split = _split(system, protocol)
     print(f"default configurations on {system} ({protocol} split), one thread; load average "
           f"{os.getloadavg()[0]:.1f}")
@@ -137,11 +140,11 @@ def defaults(system: str, protocol: str) -> None:
             continue
         total += fit + predict
         print(f"| `{name}` | {fit:.2f} | {predict:.2f} |", flush=True)
-    jobs = len(names) * SYSTEMS_CHAOTIC
-    wall = (total * SYSTEMS_CHAOTIC + jobs * HARNESS_S_PER_JOB) / 2
-    print(f"full sweep estimate: {len(names)} forecasters x {SYSTEMS_CHAOTIC} systems x 1 seed = "
-          f"{jobs} jobs; {total:.1f} s of fit + predict per system; {wall / 60:.0f} min wall on 2 "
-          f"workers (target 45 min)")
+    jobs = len(names) * SYSTEMS_CHAOTIC * seeds
+    wall = (total * SYSTEMS_CHAOTIC * seeds + jobs * HARNESS_S_PER_JOB) / 2
+    print(f"sweep estimate: {len(names)} forecasters x {SYSTEMS_CHAOTIC} systems x {seeds} "
+          f"seed(s) = {jobs} jobs; {total:.1f} s of fit + predict per system and seed; "
+          f"{wall / 60:.0f} min wall on 2 workers")
 
 
 if __name__ == "__main__":
