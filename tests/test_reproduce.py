@@ -197,6 +197,8 @@ PUBLISHED_FIXED = {
     "paper/xgboost": {"n_estimators": 100, "max_depth": 6, "learning_rate": 0.3,
                       "output_chunk_length": 1},
     "paper/kalman": {"dim_x": 1},
+    # darts' NLinearModel defaulted to normalize=False then (0.48: True)
+    "paper/nlinear": {"normalize": False, "output_chunk_length": 1, "n_epochs": 100},
 }
 
 
