@@ -40,10 +40,10 @@ MARKERS := not slow and not integration and not exhaustive
 endif
 
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(WORKERS) -m "$(MARKERS)"
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadgroup -m "$(MARKERS)"
 
 test-all: $(STAMP)
-	$(PY) -m pytest -q -n $(WORKERS)
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadgroup
 
 # The default sweep on two warm workers (chaosbench's parallel launcher), then the leaderboard.
 bench: $(STAMP)

@@ -8,6 +8,7 @@ test asserts.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -16,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration  # builds and installs a wheel: make test TIER=all
+# Builds and installs a wheel (make test TIER=all). One xdist worker runs the whole module: two
+# wheel builds of one source tree at once race on its build/ folder.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("wheel")]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,8 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def installed(tmp_path_factory):
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
+    # Build from a copy of the working tree: other tests running at the same time write caches
+    # inside the checkout, and setuptools' build/ folder there would be shared.
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "results", "__pycache__", "*.egg-info", "*.lock"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "--no-build-isolation", "-q", "-w", str(dist), str(ROOT)],
+                            "--no-build-isolation", "-q", "-w", str(dist), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel = next(dist.glob("chaosbench-*.whl"))
