@@ -44,13 +44,10 @@ BUDGET_KEYS = ("n_epochs", "iterations")
 
 
 def _split(system: str, protocol: str = "gilpin2023"):
-    import yaml
-
-    from chaosbench.paths import data_dir
+    from chaosbench.commands.tune import protocol_config
     from chaosbench.tuning import tuning_split
 
-    cfg = yaml.safe_load((data_dir("conf") / "protocol" / f"{protocol}.yaml").read_text())
-    return tuning_split(system, cfg, 0)
+    return tuning_split(system, protocol_config(protocol), 0)
 
 
 def _fit_predict(name: str, split, **overrides) -> tuple[float, float]:

@@ -45,7 +45,6 @@ SWEEPS = {
     "fast": (["system=all", "forecaster=naive,linear,nvar,sindy"], None),
     "catalogue": (["system=all", f"forecaster={_FAST9}", "seed=0,1,2"], None),
 }
-SWEEP: list[str] = []
 ENGINES = {  # name -> (bench arguments, slots)
     "basic": ([], 1),
     "parallel": (["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"], 2),
@@ -75,10 +74,10 @@ def available(engine: str) -> str | None:
     return None
 
 
-def run_slurm(results: Path, env: dict) -> None:
+def run_slurm(sweep: list[str], results: Path, env: dict) -> None:
     from chaosbench.cluster.slurm import queued_tasks
 
-    out = subprocess.run([sys.executable, "-m", "chaosbench", "submit", *SWEEP,
+    out = subprocess.run([sys.executable, "-m", "chaosbench", "submit", *sweep,
                           f"results_dir={results}", "hydra.launcher.mem_gb=1"],
                          env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -87,15 +86,15 @@ def run_slurm(results: Path, env: dict) -> None:
         time.sleep(0.5)
 
 
-def run(engine: str, results: Path) -> float:
+def run(engine: str, sweep: list[str], results: Path) -> float:
     env = dict(os.environ, OMP_NUM_THREADS="1")
     t0 = time.perf_counter()
     arguments, _ = ENGINES[engine]
     if arguments is None:
-        run_slurm(results, env)
+        run_slurm(sweep, results, env)
     else:
         command = BENCH_RAY if engine == "ray" else BENCH
-        out = subprocess.run([sys.executable, *command, "bench", "-m", *SWEEP, *arguments,
+        out = subprocess.run([sys.executable, *command, "bench", "-m", *sweep, *arguments,
                               f"results_dir={results}"], env=env, capture_output=True, text=True)
         if out.returncode != 0:
             lines = out.stderr.replace("\r", "\n").splitlines()
@@ -113,12 +112,12 @@ def main() -> None:
     from chaosbench.results import read_sweep
 
     overrides, jobs_expected = SWEEPS[args.sweep]
-    SWEEP[:] = [*overrides, "sweep_name=bench_sweep"]
+    sweep = [*overrides, "sweep_name=bench_sweep"]
     if jobs_expected is None:
         from chaosbench.sweep import expand
 
         jobs_expected = len(expand(overrides))
-    print(f"{jobs_expected}-job sweep ({args.sweep}): {' '.join(SWEEP)}; "
+    print(f"{jobs_expected}-job sweep ({args.sweep}): {' '.join(sweep)}; "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"{'engine':10s} {'wall s':>8s} {'fit+predict s':>14s} {'overhead s/job':>15s}  jobs")
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmp:
@@ -128,7 +127,7 @@ def main() -> None:
                 continue
             results = Path(tmp) / engine
             try:
-                wall = run(engine, results)
+                wall = run(engine, sweep, results)
             except RuntimeError as error:
                 print(f"{engine:10s} failed: {error}")
                 continue
