@@ -135,8 +135,10 @@ def tuning_split(system: str, protocol: Mapping[str, Any], seed: int = 0):
 
 def consistent(config: dict[str, Any]) -> dict[str, Any]:
     """Couplings a sampled value implies: a recurrent model's ``training_length`` is raised to
-    its ``input_chunk_length`` (darts requires it)."""
-    if "training_length" in config and "input_chunk_length" in config:
+    its ``input_chunk_length`` (darts requires it), unless the model lowers the chunk instead
+    (``cap_input_chunk``, the published RNNModel's training windows)."""
+    if ("training_length" in config and "input_chunk_length" in config
+            and not config.get("cap_input_chunk")):
         config["training_length"] = max(config["training_length"], config["input_chunk_length"])
     return config
 

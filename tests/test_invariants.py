@@ -381,13 +381,16 @@ def test_stopping_rule_on_every_exponent():
     est = [np.column_stack([1.0 + 0.001 * rng.standard_normal(8),
                             -1.0 + 0.5 * rng.standard_normal(8)]) for _ in range(5)]
     args = (5, est, 10.0, 10.0, 1.0)
-    assert should_stop(*args, LyapunovSettings(rel_stderr=0.01))
-    assert not should_stop(*args, LyapunovSettings.precise())
-    assert should_stop(*args, LyapunovSettings.precise(max_blocks=5))  # the cap still holds
+    assert should_stop(*args, LyapunovSettings(all_exponents=False))
+    assert not should_stop(*args, LyapunovSettings())
+    assert should_stop(*args, LyapunovSettings(max_blocks=5))  # the cap still holds
 
 
-def test_settings_recorded_before_a_field_existed_match_its_default():
-    stored = {k: v for k, v in LyapunovSettings().to_dict().items() if k != "all_exponents"}
-    assert LyapunovSettings().matches(stored)
-    assert not LyapunovSettings.precise().matches(stored)
-    assert not LyapunovSettings(lanes=4).matches(stored)
+def test_settings_recorded_before_a_field_existed_match_the_behaviour_from_before():
+    """A record from before ``all_exponents`` existed was made with the largest exponent's
+    rule alone, so it matches ``all_exponents=False`` and not today's default."""
+    quick = LyapunovSettings.quick()
+    stored = {k: v for k, v in quick.to_dict().items() if k != "all_exponents"}
+    assert quick.matches(stored)
+    assert not LyapunovSettings().matches(stored)
+    assert not LyapunovSettings.quick(lanes=4).matches(stored)

@@ -199,7 +199,27 @@ PUBLISHED_FIXED = {
     "paper/kalman": {"dim_x": 1},
     # darts' NLinearModel defaulted to normalize=False then (0.48: True)
     "paper/nlinear": {"normalize": False, "output_chunk_length": 1, "n_epochs": 100},
+    # darts' RNNModel trained on training_length (default 24) windows, whatever the chunk
+    "paper/lstm": {"model": "LSTM", "n_rnn_layers": 2, "n_epochs": 200, "training_length": 24,
+                   "cap_input_chunk": True},
 }
+
+
+def test_published_rnn_chunks_above_the_training_length_are_capped_not_refused():
+    """paper/lstm with a tuned input chunk of 100 (four subset systems) keeps the published
+    24-step training windows: darts is given a chunk of 24; the default lstm still refuses the
+    pair, and tuning's coupling raises its training_length instead."""
+    from chaosbench import forecasters
+    from chaosbench.tuning import consistent
+
+    paper = {**forecasters.load_config("paper/lstm"), "input_chunk_length": 100}
+    assert consistent(dict(paper))["training_length"] == 24
+    kwargs = forecasters.build(paper, seed=0).darts_kwargs()
+    assert (kwargs["input_chunk_length"], kwargs["training_length"]) == (24, 24)
+    assert "cap_input_chunk" not in kwargs
+    with pytest.raises(ValueError, match="training_length must be >= input_chunk_length"):
+        forecasters.make("lstm", input_chunk_length=100, training_length=24)
+    assert consistent({"input_chunk_length": 100, "training_length": 24})["training_length"] == 100
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_FIXED))

@@ -321,10 +321,19 @@ class TCN(DartsTorchForecaster):
 class LSTM(DartsTorchForecaster):
     """darts ``RNNModel`` with ``model="LSTM"`` (Hochreiter & Schmidhuber 1997): trained on
     windows of ``training_length`` steps, forecasts one step at a time from the last
-    ``input_chunk_length`` values."""
+    ``input_chunk_length`` values.
+
+    ``cap_input_chunk``: darts before 0.29 trained RNNModel on ``training_length`` windows
+    whatever the ``input_chunk_length``, which only set how many past values warm the state up
+    at inference; darts 0.29 (commit 95f121e, April 2024) refuses an ``input_chunk_length``
+    above ``training_length``. With ``cap_input_chunk`` such a chunk is lowered to
+    ``training_length`` when the darts model is built, keeping the published training windows
+    (darts' default 24 with chunks tuned up to 100); without it, the pair is refused."""
 
     name: ClassVar[str] = "lstm"
     darts_class: ClassVar[str] = "RNNModel"
+    adapter_keys: ClassVar[frozenset[str]] = DartsTorchForecaster.adapter_keys | {
+        "cap_input_chunk"}
     #: RNNModel predicts one step at a time: it has no output_chunk_length.
     defaults: ClassVar[Mapping[str, Any]] = {
         **{k: v for k, v in _TRAIN.items() if k != "output_chunk_length"},
@@ -336,14 +345,22 @@ class LSTM(DartsTorchForecaster):
         "dropout": 0.0,
         "n_epochs": 20,
         "learning_rate": 3e-3,
+        "cap_input_chunk": False,
     }
     constraints: ClassVar[Mapping[str, Constraint]] = {
         "training_length": Interval(1), "model": Options("RNN", "LSTM", "GRU")}
 
     def _check_hyperparameters(self, hp: Mapping[str, Any]) -> None:
-        if hp["training_length"] < hp["input_chunk_length"]:
+        if hp["training_length"] < hp["input_chunk_length"] and not hp["cap_input_chunk"]:
             raise ValueError(f"{type(self).__name__}: training_length must be >= "
-                             "input_chunk_length")
+                             "input_chunk_length (or set cap_input_chunk=true to lower the "
+                             "chunk to training_length, as darts before 0.29 trained)")
+
+    def darts_kwargs(self) -> dict[str, Any]:
+        kwargs = super().darts_kwargs()
+        kwargs["input_chunk_length"] = min(kwargs["input_chunk_length"],
+                                           kwargs["training_length"])
+        return kwargs
 
     @property
     def min_train_points(self) -> int:
