@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import functools
 import sys
-import time
 from pathlib import Path
 
 import tiny_pretrained  # first: sets HF_HUB_OFFLINE before any hub library is imported
+from quality import LORENZ, LORENZ_DT, PTS_PER_PERIOD, lorenz_quality
 from tiers import FORECASTERS, sample
 
 import numpy as np
 import pytest
 import torch
-
-import chaosbench
-import chaosbench.metrics
 
 import chaosbench.forecasters as forecasters
 from chaosbench.forecasters import Forecaster, make, names
@@ -42,22 +39,13 @@ from chaosbench.forecasters.baselines import LinearAR
 from chaosbench.forecasters.darts_models import DartsForecaster
 
 # ------------------------------------------------------------------------------------------------
-# Data and metrics: the catalogue and the metrics registry.
+# Data: Lorenz from the catalogue.
 # ------------------------------------------------------------------------------------------------
-PTS_PER_PERIOD = 100
-LORENZ = chaosbench.system("Lorenz")
-#: The literature value (Sprott 2003), so the floors do not move when the catalogue's estimate is
-#: recomputed.
-MAX_LYAPUNOV = 0.906
-LORENZ_DT = LORENZ.period / PTS_PER_PERIOD
 
 
 def lorenz_trajectory(n: int, pts_per_period: int = PTS_PER_PERIOD, seed: int = 0) -> np.ndarray:
     """(n, 3) Lorenz trajectory from a point on the attractor drawn from ``seed``."""
     return LORENZ.trajectory(n, pts_per_period=pts_per_period, seed=seed)
-
-
-metrics = functools.partial(chaosbench.metrics.compute, include=["vpt", "smape_1lt"])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -472,28 +460,8 @@ REPORTED = ("naive", "mean", "linear", "nvar1")
 @pytest.fixture(scope="module")
 def quality():
     """{name: {"vpt": [...], "smape_1lt": [...], "fit_s": [...]}} over the seeds."""
-    results = {}
-    for name in (*VPT_FLOORS, *BEAT_NAIVE, *REPORTED):
-        rows = {"vpt": [], "smape_1lt": [], "fit_s": []}
-        for seed in QUALITY_SEEDS:
-            x = lorenz_trajectory(QUALITY_TRAIN + QUALITY_HORIZON, pts_per_period=PTS_PER_PERIOD,
-                                  seed=seed)
-            start = time.process_time()
-            model = make(name, seed=seed).fit(x[:QUALITY_TRAIN], LORENZ_DT)
-            rows["fit_s"].append(time.process_time() - start)
-            pred = model.predict(QUALITY_HORIZON)
-            scores = metrics(x[QUALITY_TRAIN:], pred, dt=LORENZ_DT, max_lyapunov=MAX_LYAPUNOV)
-            rows["vpt"].append(scores["vpt"])
-            rows["smape_1lt"].append(scores["smape_1lt"])
-        results[name] = rows
-    print(f"\nLorenz, {PTS_PER_PERIOD} pts/period, {QUALITY_TRAIN} train points, horizon "
-          f"{QUALITY_HORIZON}, seeds {list(QUALITY_SEEDS)} (medians; fit = CPU seconds)")
-    header = f"{'model':15s} {'VPT (Lyap. times)':>18s} {'sMAPE 1st LT':>13s} {'fit s':>7s}"
-    print(f"{header}  VPT per seed")
-    for name, rows in sorted(results.items(), key=lambda kv: -np.median(kv[1]["vpt"])):
-        print(f"{name:15s} {np.median(rows['vpt']):18.2f} {np.median(rows['smape_1lt']):13.1f} "
-              f"{np.median(rows['fit_s']):7.2f}  {np.round(rows['vpt'], 2).tolist()}")
-    return results
+    return lorenz_quality((*VPT_FLOORS, *BEAT_NAIVE, *REPORTED), QUALITY_SEEDS, QUALITY_TRAIN,
+                          QUALITY_HORIZON)
 
 
 @pytest.mark.slow

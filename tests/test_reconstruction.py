@@ -10,22 +10,16 @@ alpha rule, the AL-RNN's sparse forcing and piecewise-linear structure.
 from __future__ import annotations
 
 import functools
-import time
 
 import numpy as np
 import pytest
 import torch
+from quality import LORENZ, LORENZ_DT, PTS_PER_PERIOD, lorenz_quality
 
-import chaosbench
 import chaosbench.metrics
 from chaosbench.forecasters import load_config, make
 from chaosbench.protocol import Protocol
 
-LORENZ = chaosbench.system("Lorenz")
-PTS_PER_PERIOD = 100
-LORENZ_DT = LORENZ.period / PTS_PER_PERIOD
-#: The literature value (Sprott 2003), as in tests/test_forecasters.py.
-MAX_LYAPUNOV = 0.906
 
 
 # ------------------------------------------------------------------------------------------------
@@ -181,27 +175,7 @@ BEAT_NAIVE = ("gtf_plrnn", "alrnn", "ltc", "cfc", "mamba")
 @pytest.fixture(scope="module")
 def quality():
     """{name: {"vpt": [...], "smape_1lt": [...], "fit_s": [...]}} over the seeds."""
-    results = {}
-    for name in (*RECON, "naive"):
-        rows = {"vpt": [], "smape_1lt": [], "fit_s": []}
-        for seed in SEEDS:
-            x = _lorenz(N_TRAIN + HORIZON, seed)
-            start = time.process_time()
-            model = make(name, seed=seed).fit(x[:N_TRAIN], LORENZ_DT)
-            rows["fit_s"].append(time.process_time() - start)
-            scores = chaosbench.metrics.compute(
-                x[N_TRAIN:], model.predict(HORIZON), dt=LORENZ_DT, max_lyapunov=MAX_LYAPUNOV,
-                include=["vpt", "smape_1lt"])
-            rows["vpt"].append(scores["vpt"])
-            rows["smape_1lt"].append(scores["smape_1lt"])
-        results[name] = rows
-    print(f"\nLorenz, {PTS_PER_PERIOD} pts/period, {N_TRAIN} train points, horizon {HORIZON}, "
-          f"seeds {list(SEEDS)} (medians; fit = CPU seconds)")
-    for name, rows in sorted(results.items(), key=lambda kv: -np.median(kv[1]["vpt"])):
-        print(f"{name:10s} VPT {np.median(rows['vpt']):6.2f}  sMAPE 1st LT "
-              f"{np.median(rows['smape_1lt']):6.1f}  fit {np.median(rows['fit_s']):6.2f} s  "
-              f"VPT per seed {np.round(rows['vpt'], 2).tolist()}")
-    return results
+    return lorenz_quality((*RECON, "naive"), SEEDS, N_TRAIN, HORIZON)
 
 
 @pytest.mark.slow
