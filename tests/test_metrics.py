@@ -416,6 +416,28 @@ def test_correlations_against_scipy_and_bruteforce(seed):
         np.mean([stats.spearmanr(yr[:, d], ypr[:, d]).statistic for d in range(3)]), rel=RTOL_SAME)
 
 
+@pytest.mark.parametrize("levels", [2, 5, 50, None])
+def test_rank_statistics_are_scipys(levels):
+    """The numpy ranks and tau-b (scipy.stats stays unimported in a job) give scipy's numbers:
+    untied data, heavy ties, one sample a tied copy of the other, and lengths 2 and 3."""
+    from chaosbench.metrics.pointwise import average_ranks, kendall_tau_b
+
+    rng = np.random.default_rng(levels or 0)
+    for n in (2, 3, 17, 256, 1001):
+        x = rng.standard_normal((n, 3))
+        y = np.column_stack([x[:, 0] + rng.integers(-1, 2, n), -x[:, 1],
+                             rng.standard_normal(n)])
+        if levels is not None:
+            x, y = np.round(x * levels / 3), np.round(y * levels / 3)
+        np.testing.assert_array_equal(average_ranks(x), stats.rankdata(x, axis=0))
+        for d in range(3):
+            ours, ref = kendall_tau_b(x[:, d], y[:, d]), stats.kendalltau(x[:, d], y[:, d])
+            if np.isnan(ref.statistic):
+                assert np.isnan(ours)
+            else:
+                assert abs(ours - ref.statistic) <= 1e-12, (n, d)
+
+
 def test_pearson_on_1d_is_pearson_not_spearman():
     y = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     yp = np.array([1.0, 2.0, 3.0, 4.0, 50.0])  # monotone, far from linear
