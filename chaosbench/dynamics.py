@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
-from chaosbench import integrate
-from chaosbench.compile import Program, compile_program, jacobian_expressions
-from chaosbench.equations import Equations, flatten_parameters, parse_equations
-from chaosbench.field import CompiledField
+if TYPE_CHECKING:
+    from chaosbench.compile import Program
+    from chaosbench.equations import Equations
+    from chaosbench.field import CompiledField
 
 __all__ = ["System", "IntegrationError"]
 
@@ -59,6 +59,8 @@ def _parse(key: str) -> Equations:
     entries."""
     import json
 
+    from chaosbench.equations import parse_equations  # SymPy: only when a System is built
+
     spec = json.loads(key)
     spec["parameters"] = {k: np.zeros(shape) for k, shape in spec["parameters"].items()}
     return parse_equations(spec)
@@ -67,6 +69,8 @@ def _parse(key: str) -> Equations:
 @lru_cache(maxsize=None)
 def _compile(key: str) -> _Compiled:
     """Compile a system's equations; cached by the equation-defining entries."""
+    from chaosbench.compile import compile_program
+
     eq = _parse(key)
     out = compile_program(eq.outputs, eq.inputs) if eq.outputs is not None else None
     return _Compiled(eq, compile_program(eq.rhs, eq.inputs), out)
@@ -155,6 +159,9 @@ class System:
     def field(self) -> CompiledField:
         """The compiled field with its register layout and this system's parameter values: what
         integrators and the Lyapunov estimators run (:mod:`chaosbench.field`)."""
+        from chaosbench.equations import flatten_parameters
+        from chaosbench.field import CompiledField  # Numba: only when the field is evaluated
+
         flat = flatten_parameters(self.parameters)
         values = np.array([flat[str(p)] for p in self._compiled.equations.parameters],
                           dtype=float)
@@ -185,6 +192,7 @@ class System:
 
     @cached_property
     def _jacobian_program(self) -> Program:
+        from chaosbench.compile import compile_program, jacobian_expressions
         from chaosbench.programcache import cached_program
 
         eq = self._compiled.equations
@@ -326,6 +334,8 @@ class System:
     def integration_error(self, status: int, t_reached: float, t_end: float) -> IntegrationError:
         """The error to raise for an integrator's non-OK ``status``: it names the system, the
         time reached and what to try."""
+        from chaosbench import integrate
+
         return IntegrationError(
             f"{self.name}: integration stopped at t = {t_reached:.6g} of {t_end:.6g}: "
             f"{integrate.STATUS[status]}. Parameters {self.parameters}. Try the default "
@@ -340,6 +350,8 @@ class System:
         raise self.integration_error(status, t_reached, t_end)
 
     def _integrate_ode(self, y0: np.ndarray, times: np.ndarray, rtol: float, atol: float):
+        from chaosbench import integrate  # Numba: only when a trajectory is integrated
+
         field = self.field
         program, R = field.program, field.registers(len(y0))
         max_steps = 1_000_000 + 2_000 * len(times)
@@ -351,6 +363,8 @@ class System:
         return np.transpose(Y, (2, 0, 1))  # (B, n, d)
 
     def _integrate_sde(self, y0, times, spacing, level, rng):
+        from chaosbench import integrate  # Numba: only when a trajectory is integrated
+
         field = self.field
         program = field.program
         substeps = max(1, math.ceil(spacing / self.dt))
@@ -382,6 +396,8 @@ class System:
         return self._solve_delay(y0, times, m)
 
     def _solve_delay(self, y0: np.ndarray, times: np.ndarray, m: int) -> np.ndarray:
+        from chaosbench import integrate  # Numba: only when a trajectory is integrated
+
         field = self.field
         program = field.program
         Y, status, t_reached = integrate.solve_dde(
