@@ -224,7 +224,11 @@ def _run_claimed(job: Job) -> JobResult:
     try:
         cache = job.folder.parent / ".data" if job.data_cache else None
         split = split_for(job.system, protocol, job.seed, cache)
-        resolve(str(job.forecaster_config.get("_target_", "")))  # imported here: a warm child
+        # The class is imported here, with the libraries its fit imports (Forecaster.preload):
+        # the child starts warm, and the recorded fit time holds no import.
+        model_class = resolve(str(job.forecaster_config.get("_target_", "")))
+        if hasattr(model_class, "preload"):  # a user's class need not be a Forecaster
+            model_class.preload()
     except Exception as error:  # bad data or config: the job's row says so
         status, reason = "failed", describe_exception(error)
     if split is not None and status == "ok":

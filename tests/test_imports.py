@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "chaosbench"
 
 
@@ -86,3 +88,69 @@ def test_numpy_model_configs_load_without_torch():
                          timeout=120, cwd=PACKAGE.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+#: What a job whose data come from the data cache must not load: the deep-learning stack, the
+#: symbolic compiler and the integrator (only needed to make a trajectory), scipy.stats.
+HEAVY = ("torch", "darts", "sympy", "numba", "scipy.stats")
+TINY = ["protocol.n_train=200", "protocol.n_test=60", "protocol.pts_per_period=50"]
+
+
+def test_a_warm_naive_job_imports_no_heavy_library(tmp_path, monkeypatch):
+    """``chaosbench bench system=Lorenz forecaster=naive`` with its data cached (the second job
+    of a sweep on those data, or a rerun) loads none of :data:`HEAVY`, in a fresh process."""
+    import subprocess
+    import sys
+
+    from chaosbench.cli import main
+
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    args = ["bench", "system=Lorenz", "forecaster=naive", f"results_dir={tmp_path}", *TINY]
+    assert main(args) == 0  # writes the data cache
+    code = ("import sys\n"
+            "from chaosbench.cli import main\n"
+            f"assert main({[*args, 'force=true']!r}) == 0\n"
+            f"print(sorted(set({HEAVY!r}) & set(sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=300, cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "[ok]" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.integration
+def test_a_first_darts_fit_imports_nothing_inside_its_timed_fit(tmp_path):
+    """The first darts job of a fresh process: darts, Lightning and the model's own module are
+    imported before the runner times fit (Forecaster.preload), so its ``fit_seconds`` hold no
+    import. The child fails the job if fit loads a module of theirs."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from chaosbench.forecasters.darts_regression import LinearRegression
+from chaosbench.runner import Job, run_job
+
+fit = LinearRegression.fit
+
+def checked_fit(self, train, dt):  # the timed region starts here
+    before = set(sys.modules)
+    out = fit(self, train, dt)
+    new = sorted(m for m in set(sys.modules) - before
+                 if m.split(".")[0] in ("darts", "pytorch_lightning", "lightning", "torch"))
+    if new:
+        raise RuntimeError(f"imported inside the timed fit: {{new[:5]}}")
+    return out
+
+LinearRegression.fit = checked_fit
+protocol = {{"name": "tiny", "pts_per_period": 50, "n_train": 200, "n_test": 60,
+            "univariate": False, "noise": 0.0}}
+job = Job("Lorenz", "linear_regression", {{"_target_": "chaosbench.forecasters.darts_regression."
+          "LinearRegression", "lags": 5}}, protocol, results_dir={str(tmp_path)!r})
+print("darts" in sys.modules, run_job(job))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    last = out.stdout.strip().splitlines()[-1]
+    assert last.startswith("False ") and "status='ok'" in last, last

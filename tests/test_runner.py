@@ -184,6 +184,31 @@ def test_diverged_forecast_scores_worst_values(tmp_path):
     assert result.scores["vpt_steps"] <= 30
 
 
+def test_the_library_a_fit_imports_is_loaded_before_fit_is_timed(tmp_path, monkeypatch):
+    """A library that a model's fit imports on first use (darts: seconds) is imported by the
+    runner before it times fit (Forecaster.fit_imports, preload): the fit finds it loaded."""
+    (tmp_path / "probe_library.py").write_text("")
+    (tmp_path / "probe_model.py").write_text(
+        "import sys\n"
+        "from chaosbench.forecasters.baselines import Naive\n\n"
+        "class Probe(Naive):\n"
+        "    fit_imports = ('probe_library',)\n\n"
+        "    def _fit(self, train, dt):\n"
+        "        if 'probe_library' not in sys.modules:\n"
+        "            raise RuntimeError('probe_library was imported inside the timed fit')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for module in ("probe_library", "probe_model"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
+    job = Job("Lorenz", "probe", {"_target_": "probe_model.Probe"}, TINY,
+              results_dir=str(tmp_path))
+    try:
+        result = run_job(job)
+    finally:
+        for module in ("probe_library", "probe_model"):
+            sys.modules.pop(module, None)
+    assert result.status == "ok", result.reason
+
+
 # ------------------------------------------------------------------ leaderboard
 def _rows(table, protocol="p"):
     rows = []

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import importlib
 import numbers
 import random
 import sys
@@ -139,6 +140,16 @@ class Forecaster(abc.ABC):
     #: Hyperparameter -> the :mod:`~chaosbench.forecasters.constraints` rule its value obeys
     #: (a subclass's entries are merged over its parents').
     constraints: ClassVar[Mapping[str, Constraint]] = {}
+    #: Modules ``fit`` imports on first use (a heavy library kept out of the module's own
+    #: import); :meth:`preload` imports them.
+    fit_imports: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def preload(cls) -> None:
+        """Import :attr:`fit_imports` now. The runner calls this before it times ``fit``, so a
+        first fit's recorded time never includes importing its library (darts: seconds)."""
+        for module in cls.fit_imports:
+            importlib.import_module(module)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Merge the parents' ``constraints`` under the class's own; a class that declares its

@@ -116,6 +116,15 @@ class DartsForecaster(Forecaster):
     #: Precision of the series handed to darts (torch models train in float32).
     dtype: ClassVar[type] = np.float64
     defaults: ClassVar[Mapping[str, Any]] = {"standardize": True}
+    #: darts and Lightning (imported by every fit, :func:`_quiet`): about 4 s the first time.
+    fit_imports: ClassVar[tuple[str, ...]] = ("darts.models", "pytorch_lightning")
+
+    @classmethod
+    def preload(cls) -> None:
+        super().preload()
+        import darts.models
+
+        getattr(darts.models, cls.darts_class)  # darts imports a model's module on first use
 
     @property
     def min_train_points(self) -> int:

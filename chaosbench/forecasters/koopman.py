@@ -179,6 +179,7 @@ class _PyDMDForecaster(Forecaster):
 
     family: ClassVar[str] = "koopman"
     library: ClassVar[str] = "pydmd"
+    fit_imports: ClassVar[tuple[str, ...]] = ("pydmd", "pydmd.preprocessing", "pydmd.utils")
 
     constraints: ClassVar[Mapping[str, Constraint]] = {
         "delays": Interval(1),

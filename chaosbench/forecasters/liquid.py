@@ -49,6 +49,7 @@ class _NcpsForecaster(SequenceForecaster):
     the fixed ``ncps_settings``."""
 
     library: ClassVar[str] = "ncps"
+    fit_imports: ClassVar[tuple[str, ...]] = ("ncps.torch",)
     constraints: ClassVar[Mapping[str, Constraint]] = {"units": Interval(1)}
     #: The network's class in ``ncps.torch``.
     ncps_class: ClassVar[str]

@@ -48,6 +48,7 @@ class MambaForecaster(SequenceForecaster):
 
     name: ClassVar[str] = "mamba"
     library: ClassVar[str] = "mambapy"
+    fit_imports: ClassVar[tuple[str, ...]] = ("mambapy.mamba",)
     stateful: ClassVar[bool] = False
     defaults: ClassVar[Mapping[str, Any]] = {
         "d_model": 16,

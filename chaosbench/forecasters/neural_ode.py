@@ -54,6 +54,7 @@ class NeuralODE(Forecaster):
     name: ClassVar[str] = "node"
     family: ClassVar[str] = "neural_ode"
     library: ClassVar[str] = "torchdiffeq"
+    fit_imports: ClassVar[tuple[str, ...]] = ("torchdiffeq",)
     stochastic: ClassVar[bool] = True
     defaults: ClassVar[Mapping[str, Any]] = {
         "width": 64,

@@ -49,6 +49,7 @@ class ESN(Forecaster):
     name: ClassVar[str] = "esn"
     family: ClassVar[str] = "reservoir"
     library: ClassVar[str] = "reservoirpy"
+    fit_imports: ClassVar[tuple[str, ...]] = ("reservoirpy.nodes",)
     stochastic: ClassVar[bool] = True
     defaults: ClassVar[Mapping[str, Any]] = {
         "units": 500,
@@ -130,6 +131,7 @@ class NVAR(Forecaster):
     name: ClassVar[str] = "nvar"
     family: ClassVar[str] = "reservoir"
     library: ClassVar[str] = "reservoirpy"
+    fit_imports: ClassVar[tuple[str, ...]] = ("reservoirpy.nodes",)
     defaults: ClassVar[Mapping[str, Any]] = {
         "delay": 2,
         "order": 2,

@@ -35,6 +35,7 @@ class SINDy(Forecaster):
     name: ClassVar[str] = "sindy"
     family: ClassVar[str] = "symbolic"
     library: ClassVar[str] = "pysindy"
+    fit_imports: ClassVar[tuple[str, ...]] = ("pysindy",)
     defaults: ClassVar[Mapping[str, Any]] = {
         "degree": 2,
         "include_bias": True,
