@@ -4,8 +4,9 @@ Every kernel (the virtual machine and the integrators) is compiled lazily on fir
 machine, and cached on disk; later processes load it in milliseconds. Where the cache lives:
 
 * ``CHAOSBENCH_CACHE_DIR``, if set: a folder for chaosbench's kernels (and any other Numba code
-  cached in the same process), e.g. a shared folder filled ahead of time by ``chaosbench warmup``
-  on nodes whose package directory is read-only;
+  the same process caches after this module is imported: that is, once a field is evaluated or a
+  trajectory integrated), e.g. a shared folder filled ahead of time by ``chaosbench warmup`` on
+  nodes whose package directory is read-only;
 * otherwise Numba's own rule: ``NUMBA_CACHE_DIR`` if set, else ``__pycache__`` next to the
   package, else a per-user folder when the package directory is not writable.
 
