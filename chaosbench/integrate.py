@@ -4,7 +4,8 @@ All three run a :class:`~chaosbench.compile.Program` on a batch of trajectories 
 the register file). Each kernel is compiled once for every system and cached on disk
 (:mod:`chaosbench.jit`): helpers take the same argument types at every call (no literal
 specialisations, so nothing is compiled twice), the virtual machine is called from the integrators
-directly (its code is linked once per integrator), and arrays are filled by explicit loops, so no
+directly (its code is linked once per integrator), helpers called only from kernels carry no
+Python wrapper (:func:`chaosbench.jit.helper`), and arrays are filled by explicit loops, so no
 kernel carries Numba's broadcasting and error-message code.
 
 * :func:`solve_ode` -- Dormand & Prince's explicit Runge-Kutta 8(5,3) pair (DOP853; Hairer, Norsett
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from chaosbench import dop853
-from chaosbench.jit import kernel
+from chaosbench.jit import helper, kernel
 from chaosbench.vm import run
 
 OK, BLOWUP, STEP_UNDERFLOW, TOO_MANY_STEPS = 0, 1, 2, 3
@@ -44,7 +45,7 @@ def ode_tableau():
     return _TABLEAU
 
 
-@kernel
+@helper
 def _load(R, x, t, n, lanes):
     """Inputs of a field evaluation: registers 0..n-1 = x, register n = t (per lane)."""
     for i in range(n):
@@ -54,7 +55,7 @@ def _load(R, x, t, n, lanes):
         R[n, j] = t[j]
 
 
-@kernel
+@helper
 def _store(R, out, Ks, n, lanes):
     """Ks = the program's outputs (one stage of K)."""
     for i in range(n):
@@ -63,7 +64,7 @@ def _store(R, out, Ks, n, lanes):
             Ks[i, j] = R[r, j]
 
 
-@kernel
+@helper
 def _combine(dst, tt, y, t, K, a, s, c, h, lanes):
     """dst = y + h sum_{q < s} a[q] K[q] and tt = t + c h, per lane (h per lane), skipping the
     tableau's zeros."""
@@ -81,7 +82,7 @@ def _combine(dst, tt, y, t, K, a, s, c, h, lanes):
         tt[j] = t[j] + c * h[j]
 
 
-@kernel
+@helper
 def _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, e3, a5, a3, lanes):
     """DOP853's error estimate for each lane (Hairer et al. 1993, Sec. II.10); e3, a5 and a3 are
     scratch."""
@@ -112,7 +113,7 @@ def _error_norms(K, h, y, y_new, rtol, atol, E3, E5, err, e3, a5, a3, lanes):
             err[j] = abs(h[j]) * e5 / np.sqrt((e5 + 0.01 * e3[j]) * n)
 
 
-@kernel
+@helper
 def _euler_trial(y, K0, t, t_end, h, ytmp, tt, rtol, atol, lanes):
     """First guess of the starting step (Hairer, Norsett & Wanner 1993, Sec. II.4) and the
     Euler point y + h f(y) at which the guess is refined; needs K0 = f(y)."""
@@ -132,7 +133,7 @@ def _euler_trial(y, K0, t, t_end, h, ytmp, tt, rtol, atol, lanes):
         tt[j] = t[j] + h[j]
 
 
-@kernel
+@helper
 def _refine_start(y, K0, K1, h, rtol, atol, lanes):
     """The starting step from f at y and at the Euler point (Sec. II.4)."""
     n = y.shape[0]
@@ -152,7 +153,7 @@ def _refine_start(y, K0, K1, h, rtol, atol, lanes):
         h[j] = min(100 * h[j], h1)
 
 
-@kernel
+@helper
 def _dense_coefficients(F, y, y_new, K, h, D, acc, lanes):
     """F (7, n, lanes): the coefficients of DOP853's 7th-order interpolant on the step."""
     n = y.shape[0]
@@ -336,7 +337,7 @@ def solve_ode(code, R, out, y0, t0, times, rtol, atol, bound, max_steps, A, B, C
         active = w
     return Y, OK, t_end, most
 
-@kernel
+@helper
 def hermite_midpoint(x0, x1, f0, f1, h):
     """The value halfway between two grid nodes ``h`` apart from their values and derivatives
     (cubic Hermite): the delayed input of the method of steps' RK4 midpoint stages. Shared with
@@ -344,13 +345,13 @@ def hermite_midpoint(x0, x1, f0, f1, h):
     return 0.5 * (x0 + x1) + h * (f0 - f1) / 8.0
 
 
-@kernel
+@helper
 def rk4_update(x, h, k1, k2, k3, k4):
     """Classical RK4's combination of its four stage slopes over a step ``h``."""
     return x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
 
 
-@kernel
+@helper
 def _history(hist, lane, tau, s):
     """Initial history at time s <= 0: piecewise-linear through hist[k] = x(-k tau / (E - 1))."""
     E = hist.shape[0]
