@@ -24,17 +24,13 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def one(row: str, system: str, config: dict, model_seed: int) -> dict:
-    """sMAPE of ``row`` on ``system``'s benchmark split with torch seed ``model_seed``."""
+def one(split, system: str, config: dict, model_seed: int) -> dict:
+    """sMAPE on ``system``'s benchmark ``split`` of ``config`` with torch seed ``model_seed``."""
     import chaosbench.metrics
-    from chaosbench.commands.tune import protocol_config
-    from chaosbench.datacache import split_for
     from chaosbench.forecasters import build
     from chaosbench.guard import check_forecast
-    from chaosbench.protocol import Protocol
 
     t0 = time.perf_counter()
-    split = split_for(system, Protocol.from_config(protocol_config("gilpin2023")), 0, None)
     try:
         model = build(config, seed=model_seed).fit(split.train, split.dt)
         verdict = check_forecast(model.predict(len(split.test)), split.test.shape, split.train)
@@ -59,7 +55,9 @@ def main() -> None:
     from joblib import Parallel, delayed
 
     from chaosbench import published
-    from chaosbench.commands.tune import forecaster_config, system_names
+    from chaosbench.commands.tune import forecaster_config, protocol_config, system_names
+    from chaosbench.datacache import split_for
+    from chaosbench.protocol import Protocol
     from chaosbench.reproduce import published_model
     from chaosbench.tuning import tuned_config
 
@@ -76,8 +74,10 @@ def main() -> None:
     base = forecaster_config(args.row)
     configs = {n: tuned_config(args.row, "gilpin2023", n, base, source=args.tuned)[0]
                for n in names}
+    protocol = Protocol.from_config(protocol_config("gilpin2023"))
     t0 = time.perf_counter()
-    records = Parallel(n_jobs=args.jobs)(delayed(one)(args.row, n, configs[n], s)
+    splits = {n: split_for(n, protocol, 0, None) for n in names}  # one per system, all seeds
+    records = Parallel(n_jobs=args.jobs)(delayed(one)(splits[n], n, configs[n], s)
                                          for n in names for s in seeds)
     wall = time.perf_counter() - t0
     frame = pd.DataFrame(records)
