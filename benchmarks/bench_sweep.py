@@ -19,7 +19,7 @@ engine runs at once (1 for basic, else 2): what the harness costs a job beyond t
 work, whatever the parallelism. An engine whose service is not running is reported and skipped.
 
 Usage:  nice -n 10 .venv/bin/python benchmarks/bench_sweep.py [--engines basic,joblib,...]
-        [--sweep small|fast|catalogue]
+        [--sweep small|fast|catalogue|full] [--first N]
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ from pathlib import Path
 
 #: name -> (overrides, jobs). ``small`` is the engines' comparison above; ``fast`` is issue 15's
 #: 540-job sweep (every chaotic system x naive, linear, nvar, sindy, the standard protocol);
-#: ``catalogue`` is issue 10's (every chaotic system x the 9 fast forecasters x 3 seeds).
+#: ``catalogue`` is issue 10's (every chaotic system x the 9 fast forecasters x 3 seeds);
+#: ``full`` is issue 15's full sweep (every chaotic system x every default configuration, the
+#: pretrained ones excluded since they need weights, x 1 seed).
 _FAST9 = "naive,mean,linear,nvar,nvar1,esn,sindy,linear_regression,kalman"
 SWEEPS = {
     "small": (["system=Lorenz,Rossler,Chua,Thomas", "forecaster=naive,mean,linear,nvar,sindy",
@@ -44,7 +46,17 @@ SWEEPS = {
                "protocol.pts_per_period=50"], 4 * 5 * 2),
     "fast": (["system=all", "forecaster=naive,linear,nvar,sindy"], None),
     "catalogue": (["system=all", f"forecaster={_FAST9}", "seed=0,1,2"], None),
+    "full": (["system=all", "forecaster=<defaults>"], None),
 }
+#: Default configurations that need downloaded weights or a user's command (as bench_profiles).
+PRETRAINED = ("chronos", "chronos_bolt", "chronos2", "timesfm", "fracast", "external")
+
+
+def overrides_of(sweep: str) -> list[str]:
+    from chaosbench import forecasters
+
+    defaults = ",".join(n for n in forecasters.shipped_names() if n not in PRETRAINED)
+    return [o.replace("<defaults>", defaults) for o in SWEEPS[sweep][0]]
 ENGINES = {  # name -> (bench arguments, slots)
     "basic": ([], 1),
     "parallel": (["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"], 2),
@@ -107,11 +119,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--sweep", choices=sorted(SWEEPS), default="small")
+    parser.add_argument("--first", type=int, default=None, metavar="N",
+                        help="run a system=all sweep on N of its systems only (every k-th in "
+                             "alphabetical order), and extrapolate "
+                             "its wall time to all of them (a long sweep's figure in less time)")
     args = parser.parse_args()
     engines = args.engines.split(",")
     from chaosbench.results import read_sweep
 
-    overrides, jobs_expected = SWEEPS[args.sweep]
+    overrides, jobs_expected = overrides_of(args.sweep), SWEEPS[args.sweep][1]
+    scale = 1.0
+    if args.first is not None:
+        from chaosbench.sweep import expand
+
+        if "system=all" not in overrides:
+            parser.error("--first needs a system=all sweep (fast, catalogue or full)")
+        everything = sorted({job.system for job in expand(overrides)})
+        chosen = everything[:: max(1, len(everything) // args.first)][: args.first]
+        scale = len(everything) / len(chosen)
+        overrides = [f"system={','.join(chosen)}" if o == "system=all" else o for o in overrides]
+        print(f"{len(chosen)} of the {len(everything)} systems, every "
+              f"{max(1, len(everything) // args.first)}th: {', '.join(chosen)}; wall times are "
+              f"also shown x {scale:.2f}, for all of them")
     sweep = [*overrides, "sweep_name=bench_sweep"]
     if jobs_expected is None:
         from chaosbench.sweep import expand
@@ -138,6 +167,17 @@ def main() -> None:
             statuses = ", ".join(f"{s} {n}" for s, n in jobs.status.value_counts().items())
             print(f"{engine:10s} {wall:8.1f} {compute:14.1f} {overhead:15.2f}  {len(jobs)} "
                   f"({statuses}); load average {os.getloadavg()[0]:.1f}", flush=True)
+            if scale != 1.0:
+                print(f"{'':10s} all systems, extrapolated: {wall * scale:.0f} s wall "
+                      f"({wall * scale / 60:.0f} min)")
+            cost = (jobs.fit_seconds.fillna(0) + jobs.predict_seconds.fillna(0)).groupby(
+                jobs.forecaster).sum().sort_values(ascending=False)
+            failed = jobs[jobs.status == "failed"]
+            for row in failed.head(10).itertuples():
+                print(f"  failed: {row.system} x {row.forecaster}: {str(row.reason)[:120]}")
+            if len(cost) > 5:  # where a many-model sweep's time goes
+                print("  fit + predict s by forecaster: " + ", ".join(
+                    f"{name} {seconds:.0f}" for name, seconds in cost.head(10).items()))
 
 
 if __name__ == "__main__":

@@ -222,6 +222,27 @@ def test_published_rnn_chunks_above_the_training_length_are_capped_not_refused()
     assert consistent({"input_chunk_length": 100, "training_length": 24})["training_length"] == 100
 
 
+def test_darts_torch_precision_sets_the_training_precision_and_refuses_others():
+    """precision=64 hands darts float64 series, so the network trains in float64 as darts did on
+    the paper's float64 series; the default trains in float32; precision is the adapter's, not
+    a darts argument; 16 is refused with the valid values."""
+    import torch
+
+    from chaosbench import forecasters
+
+    x = np.cumsum(np.random.default_rng(0).normal(size=(60, 2)), axis=0)
+    dtypes = {}
+    for precision in (32, 64):
+        model = forecasters.make("nlinear", seed=0, precision=precision, n_epochs=1,
+                                 input_chunk_length=5, output_chunk_length=1).fit(x, 0.1)
+        assert "precision" not in model.darts_kwargs()
+        dtypes[precision] = next(model._model.model.parameters()).dtype
+        assert np.isfinite(model.predict(3)).all()
+    assert dtypes == {32: torch.float32, 64: torch.float64}
+    with pytest.raises(ValueError, match="precision.*one of 32, 64"):
+        forecasters.make("nlinear", precision=16)
+
+
 @pytest.mark.parametrize("name", sorted(PUBLISHED_FIXED))
 def test_paper_profiles_resolve_to_the_published_settings(name):
     from chaosbench import forecasters

@@ -19,8 +19,10 @@ YAML file names the class. ``DartsForecaster`` works for any darts model;
 PyTorch Lightning trainer (no logger, no checkpoints, no progress bar or model summary, on
 ``accelerator``) rooted in a temporary directory, so nothing is written to the working directory.
 
-Series are handed to darts as ``TimeSeries`` with an integer index, in float32 for torch models
-and float64 for the others. Global darts models (torch, regression and tree models) forecast from
+Series are handed to darts as ``TimeSeries`` with an integer index, in float64 for the models that
+are not torch models, and for torch models in the precision ``precision`` names (32 by default;
+darts trains a torch model in its series' precision, so ``precision: 64`` trains as darts did on
+the float64 series of the published benchmark). Global darts models (torch, regression and tree models) forecast from
 a new window with ``predict(n, series=context[-window:])``; local models that darts can apply to a
 new series (``transferable = True``: ARIMA, AutoARIMA, Kalman) get the whole context with the
 parameters fitted on the training series; other local models (``global_model = False``) are
@@ -197,9 +199,8 @@ class DartsTorchForecaster(DartsForecaster):
     """Adapter for darts' torch (PyTorch Lightning) models."""
 
     stochastic: ClassVar[bool] = True
-    dtype: ClassVar[type] = np.float32
     adapter_keys: ClassVar[frozenset[str]] = frozenset(
-        {"standardize", "learning_rate", "accelerator"}
+        {"standardize", "learning_rate", "accelerator", "precision"}
     )
     defaults: ClassVar[Mapping[str, Any]] = {
         "input_chunk_length": 50,
@@ -208,13 +209,20 @@ class DartsTorchForecaster(DartsForecaster):
         "n_epochs": 10,
         "learning_rate": 1e-3,
         "accelerator": "cpu",
+        "precision": 32,
         "standardize": True,
     }
     constraints: ClassVar[Mapping[str, Constraint]] = {
         **{key: Interval(1) for key in ("input_chunk_length", "output_chunk_length", "batch_size",
                                         "n_epochs")},
         "learning_rate": Interval(0, closed="neither"),
+        "precision": Options(32, 64),
     }
+
+    @property
+    def dtype(self) -> type:  # type: ignore[override]
+        """The series' precision, which darts trains the torch model in."""
+        return np.float64 if self.hyperparameters["precision"] == 64 else np.float32
 
     def darts_kwargs(self) -> dict[str, Any]:
         root = os.path.join(tempfile.gettempdir(), "chaosbench-darts")
