@@ -63,7 +63,7 @@ catalogue: $(STAMP)
 	$(CB) catalogue --readme
 
 # Per-system tuning of the cheap published rows under gilpin2023 (resumable: results/tuning/),
-# written to conf/tuned/gilpin2023/; then our medians beside the published ones (Gilpin 2023).
+# written to conf/tuned_values/gilpin2023/; then our medians beside the published ones (Gilpin 2023).
 SYSTEMS ?= subset
 ROWS    ?= cheap
 TUNED   ?= tuned

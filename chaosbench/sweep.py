@@ -81,7 +81,7 @@ def plain(cfg) -> dict[str, Any]:
 
 def _tuned(name: str, protocol: Mapping[str, Any], system: str, config: dict,
            source: Any) -> tuple[dict, dict]:
-    """Per-system tuned hyperparameters (``tuned=true``: ours in ``conf/tuned/``;
+    """Per-system tuned hyperparameters (``tuned=true``: ours in ``conf/tuned_values/``;
     ``tuned=published``: the paper's), and where they came from (kept in the job's config)."""
     from chaosbench.tuning import tuned_config
 

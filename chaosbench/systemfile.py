@@ -1,5 +1,5 @@
 """Writing YAML files: the one place that renders values as YAML, edits ``systems/*.yaml`` and
-writes YAML text atomically (system files, ``conf/tuned/``).
+writes YAML text atomically (system files, ``conf/tuned_values/``).
 
 System files are written by hand and read by people, so the computed blocks (``statistics:``,
 ``invariants:``, the ``chaotic`` flag and its caveat) are replaced line by line and everything

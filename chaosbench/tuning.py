@@ -19,7 +19,7 @@ detected by its stopped heartbeat, marked failed and re-queued with the same par
 ``n_trials`` trials are complete). Several processes can share one study: each takes the next
 grid point that nobody has started.
 
-The chosen values are written as data, ``conf/tuned/<protocol>/<forecaster>.yaml`` (see
+The chosen values are written as data, ``conf/tuned_values/<protocol>/<forecaster>.yaml`` (see
 :func:`write_tuned`): system -> values, with the search space, sampler, budget, objective, seed,
 the catalogue version and each system's data hash. :func:`tuned_config` is the one lookup a
 benchmark job needs.
@@ -291,11 +291,11 @@ def catalogue_version() -> str:
 
 
 def tuned_path(forecaster: str, protocol: str, root: str | Path | None = None) -> Path:
-    """``<root>/<protocol>/<forecaster>.yaml``; ``root`` defaults to ``conf/tuned``."""
+    """``<root>/<protocol>/<forecaster>.yaml``; ``root`` defaults to ``conf/tuned_values``."""
     if root is None:
         from chaosbench.paths import data_dir
 
-        root = data_dir("conf") / "tuned"
+        root = data_dir("conf") / "tuned_values"
     return Path(root) / protocol / f"{forecaster}.yaml"
 
 

@@ -169,3 +169,38 @@ def test_console_script_lists_commands_and_suggests(capsys):
     assert "bench" in text and "leaderboard" in text and "forecaster:" in text
     assert main(["bnch"]) == 2
     assert "Did you mean 'bench'" in capsys.readouterr().err
+
+
+def test_no_config_group_shadows_a_setting():
+    """A folder of conf/ is a Hydra config group, and Hydra reads `key=value` as a group override
+    whenever a group named `key` exists: `tuned=true` then failed with "Config group override
+    must be a string or a list" while the tuned values lived in conf/tuned/. So no folder of
+    conf/ may share its name with a plain setting of bench.yaml, the Hydra-composed config (a
+    group that is chosen, like forecaster, is in its defaults list instead)."""
+    import yaml
+
+    from chaosbench.paths import data_dir
+
+    conf = data_dir("conf")
+    bench = yaml.safe_load((conf / "bench.yaml").read_text())
+    chosen = {key for entry in bench["defaults"] if isinstance(entry, dict) for key in entry}
+    groups = {p.name for p in conf.iterdir() if p.is_dir()} - chosen - {"hydra"}
+    assert not groups & set(bench), f"conf/ folders shadow settings: {sorted(groups & set(bench))}"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("tuned, recorded", [("true", "tuned:gilpin2023/linear.yaml"),
+                                             ("published", "published:dysts@cc777ed")])
+def test_tuned_switch_on_one_job_from_the_command_line(tuned, recorded, tmp_path):
+    """`tuned=true` / `tuned=published` on a single job, as the README has it, from a folder
+    outside the repository; the row records where its values came from."""
+    from chaosbench.results import read_sweep
+
+    forecaster = "linear" if tuned == "true" else "paper/linear_regression"
+    out = subprocess.run([sys.executable, "-m", "chaosbench", "bench", "system=Lorenz",
+                          f"forecaster={forecaster}", "protocol=gilpin2023", f"tuned={tuned}",
+                          f"results_dir={tmp_path / 'results'}"], capture_output=True, text=True,
+                         timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-1500:]
+    rows = read_sweep(tmp_path / "results", "adhoc")
+    assert set(rows.tuned_values.astype(str)) == {recorded}

@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "catalogue": ("catalogue", "the system table, invariants recompute, adding a system"),
     "report": ("report", "a sweep's static HTML report and its figures (PNG, SVG)"),
     "warmup": ("warmup", "compile every numerical kernel into the cache (CHAOSBENCH_CACHE_DIR)"),
-    "tune": ("tune", "tune hyperparameters per system (Optuna); writes conf/tuned/"),
+    "tune": ("tune", "tune hyperparameters per system (Optuna); writes conf/tuned_values/"),
     "reproduce": ("reproduce", "run the published protocol and compare with the published table"),
     "submit": ("submit", "submit a sweep's missing jobs to Slurm as one array and exit"),
     "status": ("status", "count a sweep's jobs: done, ok, failed, running, missing (files + squeue)"),
