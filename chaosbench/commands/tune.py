@@ -1,4 +1,5 @@
-"""``chaosbench tune``: per-system tuning with Optuna; writes conf/tuned_values/<protocol>/<name>.yaml.
+"""``chaosbench tune``: per-system tuning with Optuna; writes
+conf/tuned_values/<protocol>/<name>.yaml.
 
     chaosbench tune forecaster=paper/esn protocol=gilpin2023 systems=Lorenz,Rossler
     chaosbench tune forecaster=paper/nvar1 systems=all jobs=2

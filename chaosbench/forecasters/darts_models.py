@@ -22,12 +22,13 @@ PyTorch Lightning trainer (no logger, no checkpoints, no progress bar or model s
 Series are handed to darts as ``TimeSeries`` with an integer index, in float64 for the models that
 are not torch models, and for torch models in the precision ``precision`` names (32 by default;
 darts trains a torch model in its series' precision, so ``precision: 64`` trains as darts did on
-the float64 series of the published benchmark). Global darts models (torch, regression and tree models) forecast from
-a new window with ``predict(n, series=context[-window:])``; local models that darts can apply to a
-new series (``transferable = True``: ARIMA, AutoARIMA, Kalman) get the whole context with the
-parameters fitted on the training series; other local models (``global_model = False``) are
-refitted on the context when it differs from the training series. String hyperparameters that darts takes as enums
-(``season_mode: additive``) are converted by ``enum_keys``.
+the float64 series of the published benchmark). Global darts models (torch, regression and tree
+models) forecast from a new window with ``predict(n, series=context[-window:])``; local models
+that darts can apply to a new series (``transferable = True``: ARIMA, AutoARIMA, Kalman) get the
+whole context with the parameters fitted on the training series; other local models
+(``global_model = False``) are refitted on the context when it differs from the training series.
+String hyperparameters that darts takes as enums (``season_mode: additive``) are converted by
+``enum_keys``.
 """
 
 from __future__ import annotations
