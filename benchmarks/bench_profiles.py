@@ -37,7 +37,6 @@ import numpy as np  # noqa: E402
 SYSTEMS_PUBLISHED = 133
 SYSTEMS_CHAOTIC = 119       # system=all: the catalogue less its 16 non-chaotic systems
 HARNESS_S_PER_JOB = 0.28    # bench_sweep.py --sweep fast, parallel launcher, idle machine
-PRETRAINED = ("chronos", "chronos_bolt", "chronos2", "timesfm", "fracast", "external")
 WORKERS = 2
 NIGHT_HOURS = 8.0
 BUDGET_KEYS = ("n_epochs", "iterations")
@@ -121,7 +120,7 @@ def main() -> None:
 def defaults(system: str, protocol: str, chosen: list[str] | None, seeds: int) -> None:
     from chaosbench import forecasters
 
-    names = chosen or [n for n in forecasters.shipped_names() if n not in PRETRAINED]
+    names = chosen or forecasters.shipped_names(include_pretrained=False)
     split = _split(system, protocol)
     print(f"default configurations on {system} ({protocol} split), one thread; load average "
           f"{os.getloadavg()[0]:.1f}")

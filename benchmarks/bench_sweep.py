@@ -48,15 +48,15 @@ SWEEPS = {
     "catalogue": (["system=all", f"forecaster={_FAST9}", "seed=0,1,2"], None),
     "full": (["system=all", "forecaster=<defaults>"], None),
 }
-#: Default configurations that need downloaded weights or a user's command (as bench_profiles).
-PRETRAINED = ("chronos", "chronos_bolt", "chronos2", "timesfm", "fracast", "external")
 
 
 def overrides_of(sweep: str) -> list[str]:
     from chaosbench import forecasters
 
-    defaults = ",".join(n for n in forecasters.shipped_names() if n not in PRETRAINED)
+    defaults = ",".join(forecasters.shipped_names(include_pretrained=False))
     return [o.replace("<defaults>", defaults) for o in SWEEPS[sweep][0]]
+
+
 ENGINES = {  # name -> (bench arguments, slots)
     "basic": ([], 1),
     "parallel": (["hydra/launcher=parallel", "hydra.launcher.n_jobs=2"], 2),
@@ -126,25 +126,22 @@ def main() -> None:
     args = parser.parse_args()
     engines = args.engines.split(",")
     from chaosbench.results import read_sweep
+    from chaosbench.sweep import expand
 
     overrides, jobs_expected = overrides_of(args.sweep), SWEEPS[args.sweep][1]
     scale = 1.0
     if args.first is not None:
-        from chaosbench.sweep import expand
-
         if "system=all" not in overrides:
             parser.error("--first needs a system=all sweep (fast, catalogue or full)")
         everything = sorted({job.system for job in expand(overrides)})
-        chosen = everything[:: max(1, len(everything) // args.first)][: args.first]
+        step = max(1, len(everything) // args.first)
+        chosen = everything[::step][: args.first]
         scale = len(everything) / len(chosen)
         overrides = [f"system={','.join(chosen)}" if o == "system=all" else o for o in overrides]
-        print(f"{len(chosen)} of the {len(everything)} systems, every "
-              f"{max(1, len(everything) // args.first)}th: {', '.join(chosen)}; wall times are "
-              f"also shown x {scale:.2f}, for all of them")
+        print(f"{len(chosen)} of the {len(everything)} systems, one in {step}: "
+              f"{', '.join(chosen)}; wall times are also shown x {scale:.2f}, for all of them")
     sweep = [*overrides, "sweep_name=bench_sweep"]
     if jobs_expected is None:
-        from chaosbench.sweep import expand
-
         jobs_expected = len(expand(overrides))
     print(f"{jobs_expected}-job sweep ({args.sweep}): {' '.join(sweep)}; "
           f"load average {os.getloadavg()[0]:.1f}")
@@ -170,11 +167,10 @@ def main() -> None:
             if scale != 1.0:
                 print(f"{'':10s} all systems, extrapolated: {wall * scale:.0f} s wall "
                       f"({wall * scale / 60:.0f} min)")
+            for row in jobs[jobs.status == "failed"].head(10).itertuples():
+                print(f"  failed: {row.system} x {row.forecaster}: {str(row.reason)[:120]}")
             cost = (jobs.fit_seconds.fillna(0) + jobs.predict_seconds.fillna(0)).groupby(
                 jobs.forecaster).sum().sort_values(ascending=False)
-            failed = jobs[jobs.status == "failed"]
-            for row in failed.head(10).itertuples():
-                print(f"  failed: {row.system} x {row.forecaster}: {str(row.reason)[:120]}")
             if len(cost) > 5:  # where a many-model sweep's time goes
                 print("  fit + predict s by forecaster: " + ", ".join(
                     f"{name} {seconds:.0f}" for name, seconds in cost.head(10).items()))

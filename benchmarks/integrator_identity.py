@@ -51,7 +51,8 @@ def main() -> None:
     ref = np.load(path)
     differ = [k for k in ref.files
               if k not in out or not np.array_equal(ref[k], out[k], equal_nan=True)]
-    print(f"compared {len(ref.files)} arrays: " + (f"differ: {differ}" if differ else "all identical"))
+    verdict = f"differ: {differ}" if differ else "all identical"
+    print(f"compared {len(ref.files)} arrays: {verdict}")
     sys.exit(1 if differ else 0)
 
 

@@ -73,14 +73,20 @@ def steps_within(truth: np.ndarray, forecast: np.ndarray, tolerance: float = 1.0
     return int(np.argmax(over)) if over.any() else len(over)
 
 
+def measures(truth: np.ndarray, forecast: np.ndarray) -> str:
+    """sMAPE, step-1 error and steps within tolerance of ``forecast``, as a table's columns."""
+    return (f"{smape(truth, forecast):7.1f} {first_step_error(truth, forecast):13.4f} "
+            f"{steps_within(truth, forecast):10d}")
+
+
 def saved(repo: str, stem: str) -> dict:
     """The saved model's settings, training series, forecast and the true continuation."""
     import torch
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = torch.load(io.BytesIO(git_file(repo, f"{FOLDER}/trained_{stem}_Lorenz_granularity100.pt")),
-                           map_location="cpu", weights_only=False)
+        pickled = git_file(repo, f"{FOLDER}/trained_{stem}_Lorenz_granularity100.pt")
+        model = torch.load(io.BytesIO(pickled), map_location="cpu", weights_only=False)
     # None is darts' default for the optional modules (custom_encoder, norm_type, ...).
     params = {k: v for k, v in dict(model._model_params).items()
               if k not in _NOT_MODEL and v is not None}
@@ -93,14 +99,18 @@ def saved(repo: str, stem: str) -> dict:
             "precision": model.trainer_params.get("precision")}
 
 
-def ours(row: str, params: dict, train: np.ndarray, seed: int, horizon: int) -> tuple[np.ndarray, float]:
+def ours(row: str, params: dict, train: np.ndarray, seed: int,
+         horizon: int) -> tuple[np.ndarray, float]:
     from chaosbench.forecasters import make
 
     overrides = dict(params)
     if row == "lstm":
         # The saved run set its own training_length; darts' RNNModel forecasts one step at a
         # time (output_chunk_length 1), the only setting our LSTM has.
-        assert overrides.pop("output_chunk_length", 1) == 1 and overrides.pop("model") == "LSTM"
+        chunk, cell = overrides.pop("output_chunk_length", 1), overrides.pop("model")
+        if (chunk, cell) != (1, "LSTM"):
+            raise ValueError(f"saved RNNModel has output_chunk_length={chunk}, model={cell}; "
+                             "paper/lstm is an LSTM forecasting one step at a time")
         overrides["cap_input_chunk"] = False
     t0 = time.perf_counter()
     model = make(ROWS[row][1], seed=seed, **overrides).fit(train, 1.0)
@@ -121,7 +131,8 @@ def main() -> None:
     import darts
 
     print(f"darts {darts.__version__}; Lorenz, the saved models' own data and settings")
-    print(f"{'row':12} {'forecast':10} {'sMAPE':>7} {'step-1 error':>13} {'steps < 1':>10} {'fit s':>7}")
+    print(f"{'row':12} {'forecast':10} {'sMAPE':>7} {'step-1 error':>13} {'steps < 1':>10} "
+          f"{'fit s':>7}")
     kept = {}
     for row in args.rows.split(","):
         data = saved(args.dysts, ROWS[row][0])
@@ -129,17 +140,14 @@ def main() -> None:
         if args.epochs is not None:
             params["n_epochs"] = args.epochs
         truth = data["truth"][:h]
-        print(f"{row:12} {'saved':10} {smape(truth, data['forecast'][:h]):7.1f} "
-              f"{first_step_error(truth, data['forecast']):13.4f} "
-              f"{steps_within(truth, data['forecast'][:h]):10d}")
+        print(f"{row:12} {'saved':10} {measures(truth, data['forecast'][:h])}")
         scores = []
         for seed in seeds:
             forecast, seconds = ours(row, params, data["train"], seed, h)
             kept[f"{row}_seed{seed}"] = forecast
             scores.append(smape(truth, forecast))
-            print(f"{'':12} {f'seed {seed}':10} {scores[-1]:7.1f} "
-                  f"{first_step_error(truth, forecast):13.4f} {steps_within(truth, forecast):10d} "
-                  f"{seconds:7.0f}", flush=True)
+            print(f"{'':12} {f'seed {seed}':10} {measures(truth, forecast)} {seconds:7.0f}",
+                  flush=True)
         print(f"{'':12} settings: {', '.join(f'{k}={v}' for k, v in params.items())}; saved "
               f"precision {data['precision']}, {len(data['train'])} training points; our median "
               f"sMAPE {np.median(scores):.1f} over {len(seeds)} seeds", flush=True)

@@ -228,19 +228,17 @@ def test_darts_torch_precision_sets_the_training_precision_and_refuses_others():
     a darts argument; 16 is refused with the valid values."""
     import torch
 
-    from chaosbench import forecasters
-
     x = np.cumsum(np.random.default_rng(0).normal(size=(60, 2)), axis=0)
     dtypes = {}
     for precision in (32, 64):
-        model = forecasters.make("nlinear", seed=0, precision=precision, n_epochs=1,
-                                 input_chunk_length=5, output_chunk_length=1).fit(x, 0.1)
+        model = make("nlinear", seed=0, precision=precision, n_epochs=1, input_chunk_length=5,
+                     output_chunk_length=1).fit(x, 0.1)
         assert "precision" not in model.darts_kwargs()
         dtypes[precision] = next(model._model.model.parameters()).dtype
         assert np.isfinite(model.predict(3)).all()
     assert dtypes == {32: torch.float32, 64: torch.float64}
     with pytest.raises(ValueError, match="precision.*one of 32, 64"):
-        forecasters.make("nlinear", precision=16)
+        make("nlinear", precision=16)
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED_FIXED))

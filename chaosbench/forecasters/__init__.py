@@ -138,9 +138,14 @@ def names() -> list[str]:
     return sorted(shipped | set(registered()))
 
 
-def shipped_names() -> list[str]:
-    """Names of the forecasters configured in this package's ``conf/forecaster/``."""
-    return sorted(p.stem for p in (conf_dir() / "forecaster").glob("*.yaml"))
+def shipped_names(include_pretrained: bool = True) -> list[str]:
+    """Names of the forecasters configured in this package's ``conf/forecaster/``; without the
+    ``pretrained`` family (models that need downloaded weights or a user's command) when
+    ``include_pretrained`` is false: the models a sweep can train here."""
+    shipped = sorted(p.stem for p in (conf_dir() / "forecaster").glob("*.yaml"))
+    if include_pretrained:
+        return shipped
+    return [n for n in shipped if resolve(str(load_config(n)["_target_"])).family != "pretrained"]
 
 
 def paper_names() -> list[str]:
