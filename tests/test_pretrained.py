@@ -190,6 +190,17 @@ def test_every_adapter_has_a_leakage_entry():
     assert {"panda", "dynamix"} <= set(leakage.models())
 
 
+def test_shipped_names_without_pretrained_leave_out_exactly_the_pretrained_family():
+    """What a sweep can train here (benchmarks' full sweep): every shipped configuration whose
+    model is not of the pretrained family, and all the pretrained adapters left out."""
+    from chaosbench.forecasters import shipped_names
+
+    everything, trainable = shipped_names(), shipped_names(include_pretrained=False)
+    pretrained = {n for n in everything if type(make(n)).family == "pretrained"}
+    assert {"chronos", "timesfm", "external"} <= pretrained
+    assert trainable == sorted(set(everything) - pretrained)
+
+
 def test_seen_in_pretraining():
     assert leakage.seen_in_pretraining("panda", "Lorenz") == "derived"
     assert leakage.is_leaked("dynamix", "Rossler")
