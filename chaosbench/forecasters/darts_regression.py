@@ -66,6 +66,16 @@ class RandomForest(_Regression):
     def darts_kwargs(self) -> dict[str, Any]:
         return {**super().darts_kwargs(), "random_state": self.seed}
 
+    def _build(self) -> Any:
+        # The same forest with a fast, exact predict for the recursive forecast's one-row calls
+        # (chaosbench.forecasters.forest): a 1,000-step forecast was ~1,000 x 6 ms of sklearn's
+        # per-call overhead.
+        from .forest import RandomForest as FastForest
+
+        model = super()._build()
+        model.model = FastForest(**model.model.get_params())
+        return model
+
 
 class LightGBM(_Regression):
     """darts ``LightGBMModel``: gradient-boosted trees (LightGBM), one model per dimension,
