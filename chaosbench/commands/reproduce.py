@@ -123,10 +123,13 @@ def main(argv: list[str]) -> int:
 def to_markdown(table) -> str:
     """The per-row comparison as a Markdown table (sMAPE, 0-200)."""
     head = ("| row | published model | systems | ours | published | difference | relative | "
-            "within 15% | rho over systems |\n|---|---|---|---|---|---|---|---|---|")
+            "95% interval | within 15% | rho over systems |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in table.itertuples():
+        interval = ("-" if math.isnan(r.relative_lo)
+                    else f"{r.relative_lo:+.0%} to {r.relative_hi:+.0%}")
         lines.append(f"| {r.row} | {r.model} | {r.compared} | {r.ours:.1f} | {r.published:.1f} "
-                     f"| {r.difference:+.1f} | {r.relative:+.0%} | "
+                     f"| {r.difference:+.1f} | {r.relative:+.0%} | {interval} | "
                      f"{'yes' if r.within_15pct else 'no'} | {r.system_spearman:.2f} |")
     return "\n".join(lines)
