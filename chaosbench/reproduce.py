@@ -11,8 +11,8 @@ are finite:
   resamples, a fixed local generator) of ``relative``, the systems resampled with replacement and
   both medians recomputed on each resample. It says how far the verdict can be trusted: with one
   initial condition per system, per-system sMAPE scatters by tens, and a median over few systems
-  moves a lot with which systems are in (on BlockRNN's whole-catalogue rows, +2%, random
-  13-system subsets range from -27% to +36%);
+  moves a lot with which systems are in (``benchmarks/subset_spread.py`` measures it on random
+  subsets of a finished run);
 * ``system_spearman``: Spearman's rho between our and the published sMAPE over systems (do we
   find the same systems hard?), and ``median_abs_difference`` per system.
 
