@@ -11,8 +11,8 @@ import pytest
 
 from chaosbench import published
 from chaosbench.forecasters import load_config, make, with_defaults
-from chaosbench.reproduce import (CHEAP, DEEP, compare, published_systems, rank_correlation,
-                                  relative_interval, row_table, subset)
+from chaosbench.reproduce import (CHEAP, DEEP, compare, halves, published_systems,
+                                  rank_correlation, relative_interval, row_table, subset)
 
 ROWS = sorted(published.PROFILES)
 
@@ -77,6 +77,15 @@ def test_published_hyperparameters_cover_the_tuned_rows():
 def test_subset_is_fixed_and_published():
     assert len(published_systems()) == 133 and subset() == published_systems()[::11]
     assert subset()[0] == "Aizawa" and len(subset()) == 13
+
+
+def test_halves_partition_the_published_systems_and_resolve_by_name():
+    from chaosbench.commands.tune import system_names
+
+    half, rest = halves()
+    assert (len(half), len(rest)) == (67, 66) and half[:2] == ["Aizawa", "Arneodo"]
+    assert sorted(half + rest) == sorted(published_systems()) and not set(half) & set(rest)
+    assert system_names("half") == half and system_names("half_rest") == rest
 
 
 def _ours(rows: dict[str, list[float]], systems: list[str]) -> pd.DataFrame:

@@ -76,16 +76,19 @@ def system_names(spec: Any) -> list[str]:
     from chaosbench.catalogue import systems
     from chaosbench.suggest import suggest
 
-    from chaosbench.reproduce import published_systems, subset
+    from chaosbench.reproduce import halves, published_systems, subset
 
     valid = systems()
-    groups = {"all": valid, "published": published_systems(), "subset": subset()}
+    half, half_rest = halves()
+    groups = {"all": valid, "published": published_systems(), "subset": subset(), "half": half,
+              "half_rest": half_rest}
     names = groups.get(spec) or [s.strip() for s in str(spec).split(",") if s.strip()]
     for name in names:
         if name not in valid:
             raise BadInput(suggest(name, valid, "system"))
     if not names:
-        raise BadInput("no systems given; systems=Lorenz,Rossler, all, published or subset")
+        raise BadInput("no systems given; systems=Lorenz,Rossler, all, published, subset, half "
+                       "or half_rest")
     return names
 
 
