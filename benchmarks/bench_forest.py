@@ -20,15 +20,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 
-def _plain(estimator):
-    """The same fitted forest as a plain scikit-learn ``RandomForestRegressor``."""
-    from sklearn.ensemble import RandomForestRegressor
-
-    plain = RandomForestRegressor(**estimator.get_params())
-    plain.__dict__.update({k: v for k, v in estimator.__dict__.items() if k != "_flat"})
-    return plain
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--system", default="Lorenz")
@@ -45,7 +36,8 @@ def main() -> None:
     for name, protocol in (("random_forest", "standard"), ("paper/random_forest", "gilpin2023")):
         split = tuning_split(args.system, protocol_config(protocol), 0)
         model = forecasters.make(name, seed=0).fit(np.array(split.train), split.dt)
-        fast, plain = model._model.model, _plain(model._model.model)
+        fast = model._model.model
+        plain = fast.as_sklearn()
         times: dict[str, list[float]] = {"sklearn": [], "flat": []}
         out = {}
         for _ in range(args.repeats):

@@ -90,7 +90,7 @@ def test_forecaster_forecast_is_unchanged():
     estimator = model._model.model
     assert isinstance(estimator, RandomForest)
     fast = model.predict(60)
-    plain = RandomForestRegressor(**estimator.get_params())
-    plain.__dict__.update({k: v for k, v in estimator.__dict__.items() if k != "_flat"})
+    plain = estimator.as_sklearn()
+    assert type(plain) is RandomForestRegressor                 # scikit-learn's own predict
     model._model.model = plain
     assert np.array_equal(model.predict(60), fast)

@@ -86,6 +86,13 @@ class RandomForest(RandomForestRegressor):
         self._flat = None
         return super().fit(X, y, sample_weight=sample_weight)
 
+    def as_sklearn(self) -> RandomForestRegressor:
+        """The same fitted trees as a plain ``RandomForestRegressor`` (scikit-learn's own
+        predict), sharing this forest's arrays: the reference the fast path is checked against."""
+        plain = RandomForestRegressor(**self.get_params())
+        plain.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_flat"})
+        return plain
+
     def predict(self, X):
         if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[0] <= self.flat_rows:
             X = self._validate_X_predict(X)                      # float32, checked like sklearn
