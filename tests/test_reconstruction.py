@@ -16,6 +16,7 @@ import pytest
 import torch
 from quality import LORENZ, LORENZ_DT, PTS_PER_PERIOD, lorenz_quality
 
+import chaosbench
 import chaosbench.metrics
 from chaosbench.forecasters import load_config, make
 from chaosbench.protocol import Protocol
@@ -130,6 +131,16 @@ def test_alrnn_forces_every_tau_steps_and_is_piecewise_linear():
         d1 = net(base + step) - net(base)
         d2 = net(base + 3 * step) - net(base + 2 * step)
     torch.testing.assert_close(d1, d2, rtol=1e-5, atol=1e-6)
+
+
+def test_gtf_plrnn_default_latent_dim_is_the_observed_dimension():
+    # The default M = N fits any dimension (a fixed M = 3 refused every 4-D and larger system),
+    # and on a 3-D system it is the same model as latent_dim=3: identical forecasts.
+    four_d = chaosbench.system("HyperRossler").trajectory(200, pts_per_period=PTS_PER_PERIOD)
+    model = make("gtf_plrnn", iterations=3, sequence_length=10).fit(four_d, 0.01)
+    assert model._net.A.shape == (4,) and model.predict(5).shape == (5, 4)
+    default, explicit = _tiny("gtf_plrnn"), _tiny("gtf_plrnn", latent_dim=3)
+    np.testing.assert_array_equal(default.predict(20), explicit.predict(20))
 
 
 def test_latent_dim_below_observed_dims_is_rejected():

@@ -58,7 +58,7 @@ import torch
 from torch import nn
 
 from .base import Forecaster, nan_padded
-from .constraints import TRAINING, Constraint, Interval, Options
+from .constraints import TRAINING, Constraint, Interval, Options, OrNone
 
 __all__ = ["GTFPLRNN", "ALRNN"]
 
@@ -134,13 +134,20 @@ class _TeacherForcedRNN(Forecaster):
     def min_train_points(self) -> int:
         return self.hyperparameters["sequence_length"] + 1
 
+    def latent_units(self, n_obs: int) -> int:
+        """The latent dimension M for ``n_obs`` observed coordinates: ``latent_dim``, or N
+        itself where ``latent_dim`` is None (the paper's M = N)."""
+        latent = self.hyperparameters["latent_dim"]
+        return n_obs if latent is None else latent
+
     def _fit(self, train: np.ndarray, dt: float) -> None:
         hp = self.hyperparameters
         n, d = train.shape
-        if hp["latent_dim"] < d:
+        if self.latent_units(d) < d:
             raise ValueError(
                 f"{type(self).__name__}: latent_dim ({hp['latent_dim']}) must be at least the "
-                f"number of observed dimensions ({d}): the first N latent units are the data"
+                f"number of observed dimensions ({d}): the first N latent units are the data "
+                "(latent_dim=null uses N)"
             )
         lo, hi = train.min(axis=0), train.max(axis=0)
         half = np.maximum(hi - lo, 1e-12) * hp["escape_factor"] / 2
@@ -183,7 +190,7 @@ class _TeacherForcedRNN(Forecaster):
         self._n_obs = d
 
     def _initial_state(self, x: torch.Tensor) -> torch.Tensor:
-        hidden = torch.zeros(x.shape[0], self.hyperparameters["latent_dim"] - x.shape[1],
+        hidden = torch.zeros(x.shape[0], self.latent_units(x.shape[1]) - x.shape[1],
                              dtype=x.dtype)
         return torch.cat((x, hidden), dim=1)
 
@@ -213,17 +220,18 @@ class GTFPLRNN(_TeacherForcedRNN):
     generalized teacher forcing and the adaptive alpha of Hess et al. (2023); see the module
     docstring for the model, the forcing and the alpha schedule.
 
-    Defaults follow the paper's Lorenz-63 setting (M = 3 = N, L = 50, RAdam, batch 16, alpha
-    starting at 1 and re-estimated every 5 batches) with a CPU budget: 1,500 iterations on
-    windows of 30 steps at learning rate 5e-3 instead of 250,000 on windows of 200 at 1e-3
-    (``paper/gtf_plrnn`` has the published budget). The annealing factor is 0.98 instead of the
-    paper's 0.999: alpha moves (1 - gamma) of the way to its estimate per update, and 0.999 over
-    the 300 updates of this budget would leave alpha near its start of 1 (pure teacher forcing).
+    Defaults follow the paper's Lorenz-63 setting (M = N, the observed dimension; L = 50, RAdam,
+    batch 16, alpha starting at 1 and re-estimated every 5 batches) with a CPU budget: 1,500
+    iterations on windows of 30 steps at learning rate 5e-3 instead of 250,000 on windows of 200
+    at 1e-3 (``paper/gtf_plrnn`` has the published budget). The annealing factor is 0.98 instead
+    of the paper's 0.999: alpha moves (1 - gamma) of the way to its estimate per update, and 0.999
+    over the 300 updates of this budget would leave alpha near its start of 1 (pure teacher
+    forcing).
     """
 
     name: ClassVar[str] = "gtf_plrnn"
     defaults: ClassVar[Mapping[str, Any]] = {
-        "latent_dim": 3,
+        "latent_dim": None,  # M = N, as many latent units as observed coordinates
         "hidden_dim": 50,
         "sequence_length": 30,
         "batch_size": 16,
@@ -240,6 +248,7 @@ class GTFPLRNN(_TeacherForcedRNN):
         "standardize": True,
     }
     constraints: ClassVar[Mapping[str, Constraint]] = {
+        "latent_dim": OrNone(Interval(1)),
         "hidden_dim": Interval(1),
         "alpha_interval": Interval(1),
         "alpha": Interval(0, 1),
@@ -250,8 +259,7 @@ class GTFPLRNN(_TeacherForcedRNN):
     def _module(self, n_obs: int, gen: torch.Generator) -> nn.Module:
         self.alpha = self.hyperparameters["alpha"]
         self.alpha_history: list[float] = []
-        return _ShallowPLRNN(self.hyperparameters["latent_dim"], self.hyperparameters["hidden_dim"],
-                             gen)
+        return _ShallowPLRNN(self.latent_units(n_obs), self.hyperparameters["hidden_dim"], gen)
 
     def _force(self, z: torch.Tensor, x: torch.Tensor, step: int) -> torch.Tensor:
         n = x.shape[1]
