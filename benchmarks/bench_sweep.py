@@ -19,7 +19,7 @@ engine runs at once (1 for basic, else 2): what the harness costs a job beyond t
 work, whatever the parallelism. An engine whose service is not running is reported and skipped.
 
 Usage:  nice -n 10 .venv/bin/python benchmarks/bench_sweep.py [--engines basic,joblib,...]
-        [--sweep small|fast|catalogue|full] [--first N]
+        [--sweep small|fast|catalogue|full] [--first N] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -123,6 +123,8 @@ def main() -> None:
                         help="run a system=all sweep on N of its systems only (every k-th in "
                              "alphabetical order), and extrapolate "
                              "its wall time to all of them (a long sweep's figure in less time)")
+    parser.add_argument("--keep", metavar="DIR",
+                        help="write each engine's results under DIR/<engine>, not a temp dir")
     args = parser.parse_args()
     engines = args.engines.split(",")
     from chaosbench.results import read_sweep
@@ -151,7 +153,7 @@ def main() -> None:
             if (why := available(engine)) is not None:
                 print(f"{engine:10s} skipped: {why}")
                 continue
-            results = Path(tmp) / engine
+            results = Path(args.keep or tmp) / engine
             try:
                 wall = run(engine, sweep, results)
             except RuntimeError as error:
