@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _stats import bootstrap_median  # benchmarks/, beside this script
+from bench_sweep import run, spread_systems
 
 #: the slow defaults of the full sweep, the largest shares of its fit + predict time first
 SLOW = "gru,node,gtf_plrnn,alrnn,transformer,ltc,mamba,lightgbm,lstm,cfc"
@@ -48,42 +47,18 @@ def budget_of(name: str) -> tuple[str, int]:
     raise SystemExit(f"{name} has none of the budget hyperparameters {', '.join(BUDGET_KEYS)}")
 
 
-def chosen_systems(count: int) -> list[str]:
-    from chaosbench.sweep import expand
-
-    everything = sorted({job.system for job in expand(["system=all", "forecaster=naive"])})
-    step = max(1, len(everything) // count)
-    return everything[::step][:count]
-
-
-def run(overrides: list[str], results: Path) -> float:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "chaosbench", "bench", "-m", *overrides,
-                          "hydra/launcher=parallel", "hydra.launcher.n_jobs=2",
-                          f"results_dir={results}", f"sweep_name={SWEEP}"],
-                         env=env, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr.strip().splitlines()[-1] if out.stderr.strip()
-                         else f"chaosbench bench: exit status {out.returncode}")
-    return time.perf_counter() - t0
-
-
-def bootstrap_median(values: np.ndarray, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """Percentile 95% interval of the median of ``values`` (resampled with replacement)."""
-    if len(values) == 0:
-        return np.nan, np.nan
-    rng = np.random.default_rng(seed)
-    medians = np.median(rng.choice(values, size=(draws, len(values))), axis=1)
-    return float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
-
-
-def paired(table, base: str, other: str) -> str:
-    """``median [lo, hi]`` of the per-system change from column ``base`` to ``other``."""
+def paired(table, base: int, other: int, *, relative: bool = False, digits: str = ".3g") -> str:
+    """``median [lo, hi]`` over systems of the change from budget column ``base`` to ``other``
+    (in % of ``base`` if ``relative``), with its bootstrap 95% interval; ``-`` if none."""
+    if base == other or base not in table or other not in table:
+        return "-"
     both = table[[base, other]].dropna()
-    change = (both[other] - both[base]).to_numpy()
+    change = both[other] - both[base]
+    change = (change / both[base] * 100.0 if relative else change).to_numpy()
+    if not len(change):
+        return "-"
     lo, hi = bootstrap_median(change)
-    return f"{np.median(change):+.3g} [{lo:+.3g}, {hi:+.3g}]" if len(change) else "-"
+    return f"{np.median(change):+{digits}} [{lo:+{digits}}, {hi:+{digits}}]"
 
 
 def main() -> None:
@@ -98,7 +73,7 @@ def main() -> None:
     scales = [float(s) for s in args.scales.split(",")]
     if 1.0 not in scales:
         parser.error("--scales must include 1 (the full budget the others are paired with)")
-    systems = chosen_systems(args.systems)
+    systems = spread_systems(["system=all", "forecaster=naive"], args.systems)[1]
     print(f"{len(systems)} systems: {', '.join(systems)}; standard protocol, seed 0; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench_budgets_") as tmp:
@@ -106,8 +81,12 @@ def main() -> None:
         for name in args.models.split(","):
             key, full = budget_of(name)
             values = sorted({max(1, round(full * s)) for s in scales}, reverse=True)
-            wall = run([f"system={','.join(systems)}", f"forecaster={name}", "seed=0",
-                        f"forecaster.{key}={','.join(map(str, values))}"], results)
+            try:
+                wall = run("parallel", [f"system={','.join(systems)}", f"forecaster={name}",
+                                        "seed=0", f"forecaster.{key}={','.join(map(str, values))}",
+                                        f"sweep_name={SWEEP}"], results)
+            except RuntimeError as error:
+                raise SystemExit(f"{name}: {error}") from None
             rows = read_sweep(results, SWEEP)
             rows = rows[rows.forecaster == name]
             jobs = rows.drop_duplicates("job_id").copy()
@@ -117,7 +96,6 @@ def main() -> None:
             jobs = jobs.join(scores[["smape", "vpt"]], on="job_id")
             smape = jobs.pivot_table(index="system", columns="budget", values="smape")
             vpt = jobs.pivot_table(index="system", columns="budget", values="vpt")
-            relative = smape.div(smape[full], axis=0).sub(1.0).mul(100.0)
             print(f"\n{name} ({key}, default {full}); {wall:.0f} s wall, "
                   f"load average {os.getloadavg()[0]:.1f}")
             print(f"  {'budget':>7s} {'fit s':>6s} {'sMAPE':>6s} {'VPT':>6s} {'not ok':>6s}  "
@@ -125,14 +103,10 @@ def main() -> None:
             for value in values:
                 at = jobs[jobs.budget == value]
                 bad = int((at.status != "ok").sum())
-                rel = relative[value].dropna().to_numpy() if value in relative else np.array([])
-                lo, hi = bootstrap_median(rel)
-                change = (f"{np.median(rel):+.1f} [{lo:+.1f}, {hi:+.1f}]"
-                          if len(rel) and value != full else "-")
                 print(f"  {value:7d} {at.fit_seconds.median():6.2f} {at.smape.median():6.1f} "
-                      f"{at.vpt.median():6.3f} {bad:6d}  {change:31s} "
-                      f"{paired(vpt, full, value) if value != full else '-'}")
-
+                      f"{at.vpt.median():6.3f} {bad:6d}  "
+                      f"{paired(smape, full, value, relative=True, digits='.1f'):31s} "
+                      f"{paired(vpt, full, value)}")
 
 if __name__ == "__main__":
     main()

@@ -86,6 +86,16 @@ def available(engine: str) -> str | None:
     return None
 
 
+def spread_systems(overrides: list[str], count: int) -> tuple[list[str], list[str], int]:
+    """The systems of sweep ``overrides`` in alphabetical order, ``count`` of them spread over
+    the list (every k-th), and k."""
+    from chaosbench.sweep import expand
+
+    everything = sorted({job.system for job in expand(overrides)})
+    step = max(1, len(everything) // count)
+    return everything, everything[::step][:count], step
+
+
 def run_slurm(sweep: list[str], results: Path, env: dict) -> None:
     from chaosbench.cluster.slurm import queued_tasks
 
@@ -135,9 +145,7 @@ def main() -> None:
     if args.first is not None:
         if "system=all" not in overrides:
             parser.error("--first needs a system=all sweep (fast, catalogue or full)")
-        everything = sorted({job.system for job in expand(overrides)})
-        step = max(1, len(everything) // args.first)
-        chosen = everything[::step][: args.first]
+        everything, chosen, step = spread_systems(overrides, args.first)
         scale = len(everything) / len(chosen)
         overrides = [f"system={','.join(chosen)}" if o == "system=all" else o for o in overrides]
         print(f"{len(chosen)} of the {len(everything)} systems, one in {step}: "

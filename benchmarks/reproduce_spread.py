@@ -22,6 +22,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _stats import bootstrap_median  # noqa: E402  (benchmarks/, beside this script)
 
 
 def one(split, system: str, config: dict, model_seed: int) -> dict:
@@ -42,12 +43,6 @@ def one(split, system: str, config: dict, model_seed: int) -> dict:
         smape, status = np.nan, f"failed: {type(error).__name__}"
     return {"system": system, "model_seed": model_seed, "smape": float(smape), "status": status,
             "seconds": time.perf_counter() - t0}
-
-
-def bootstrap_median(values: np.ndarray, draws: int = 2000, seed: int = 0) -> tuple[float, float]:
-    rng = np.random.default_rng(seed)
-    medians = np.median(rng.choice(values, size=(draws, len(values))), axis=1)
-    return float(np.percentile(medians, 2.5)), float(np.percentile(medians, 97.5))
 
 
 def main() -> None:
